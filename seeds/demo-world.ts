@@ -1,0 +1,187 @@
+/**
+ * The demo world: fictional member states with ISO 3166 user-assigned codes (XA-XE, never real
+ * countries, since the demo attributes incidents), two regional bodies with overlapping
+ * membership, a partner and the operator, with accounts of every role. Ids and tokens are derived
+ * from names so that loading is idempotent and the printed tokens are the same on every start.
+ * Demo only: production never loads this.
+ */
+import { createHash } from "node:crypto";
+
+export function demoId(name: string): string {
+  const h = createHash("sha256").update(`incident-sharing-hub demo id ${name}`).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+export function demoToken(key: string): string {
+  return `hub_demo_${createHash("sha256").update(`incident-sharing-hub demo token ${key}`).digest("base64url").slice(0, 40)}`;
+}
+
+type Kind = "MEMBER_STATE" | "REGIONAL_BODY" | "PARTNER" | "HUB_OPERATOR";
+type Role = "READER" | "ANALYST" | "ADMIN";
+
+export interface DemoOrganization {
+  key: string;
+  name: string;
+  kind: Kind;
+  countryCode?: string;
+  accounts: Role[];
+}
+
+export const DEMO_ORGANIZATIONS: DemoOrganization[] = [
+  { key: "operator", name: "Hub Operations Centre", kind: "HUB_OPERATOR", accounts: ["ADMIN", "READER"] },
+  {
+    key: "xa",
+    name: "Aldoria CERT",
+    kind: "MEMBER_STATE",
+    countryCode: "XA",
+    accounts: ["ADMIN", "ANALYST", "READER"],
+  },
+  {
+    key: "xb",
+    name: "Borovia National CSIRT",
+    kind: "MEMBER_STATE",
+    countryCode: "XB",
+    accounts: ["ADMIN", "ANALYST", "READER"],
+  },
+  { key: "xc", name: "Calderra Cyber Centre", kind: "MEMBER_STATE", countryCode: "XC", accounts: ["ADMIN", "ANALYST"] },
+  { key: "xd", name: "Dunmark CERT", kind: "MEMBER_STATE", countryCode: "XD", accounts: ["ADMIN", "ANALYST"] },
+  {
+    key: "xe",
+    name: "Estavia Government CSIRT",
+    kind: "MEMBER_STATE",
+    countryCode: "XE",
+    accounts: ["ADMIN", "ANALYST"],
+  },
+  { key: "ncc", name: "Northern Cooperation Council", kind: "REGIONAL_BODY", accounts: ["ADMIN", "ANALYST"] },
+  { key: "csf", name: "Coastal States Forum", kind: "REGIONAL_BODY", accounts: ["ADMIN", "ANALYST"] },
+  { key: "partner", name: "Sentinel SIEM Connector", kind: "PARTNER", accounts: ["ADMIN", "READER"] },
+];
+
+/** Overlapping on purpose: Calderra (XC) belongs to both. */
+export const DEMO_MEMBERSHIPS: [region: string, member: string][] = [
+  ["ncc", "xa"],
+  ["ncc", "xb"],
+  ["ncc", "xc"],
+  ["csf", "xc"],
+  ["csf", "xd"],
+  ["csf", "xe"],
+];
+
+export interface DemoGroup {
+  key: string;
+  owner: string;
+  name: string;
+  description: string;
+  members: string[];
+  membersVisible: boolean;
+}
+
+export const DEMO_GROUPS: DemoGroup[] = [
+  {
+    key: "joint-response",
+    owner: "xa",
+    name: "Joint Response Cell",
+    description: "Aldoria's trusted circle for live incident coordination.",
+    members: ["xb", "xd"],
+    membersVisible: false,
+  },
+  {
+    key: "partner-feed",
+    owner: "operator",
+    name: "Partner Feed Recipients",
+    description: "Partners cleared to receive GREEN feeds.",
+    members: ["partner"],
+    membersVisible: true,
+  },
+];
+
+export interface DemoContact {
+  org: string;
+  kind: "POLICY" | "TECHNICAL";
+  name: string;
+  title: string;
+  channels: { kind: string; value: string }[];
+  languages: string[];
+  timeZone: string;
+  available24x7: boolean;
+  tlp: "CLEAR" | "GREEN" | "AMBER" | "AMBER_STRICT" | "RED";
+  audienceOrgs?: string[];
+  audienceGroups?: string[];
+}
+
+export const DEMO_CONTACTS: DemoContact[] = [
+  {
+    org: "xa",
+    kind: "TECHNICAL",
+    name: "Aldoria CERT duty desk",
+    title: "Duty officer",
+    channels: [
+      { kind: "EMAIL", value: "duty@cert.xa.example" },
+      { kind: "PHONE", value: "+000 100 200 300" },
+    ],
+    languages: ["en", "fr"],
+    timeZone: "Europe/Paris",
+    available24x7: true,
+    tlp: "GREEN",
+  },
+  {
+    org: "xa",
+    kind: "POLICY",
+    name: "Mira Adler",
+    title: "Head of cyber diplomacy",
+    channels: [{ kind: "SECURE_VOICE", value: "XA-MFA-7" }],
+    languages: ["en"],
+    timeZone: "Europe/Paris",
+    available24x7: false,
+    tlp: "AMBER",
+    audienceGroups: ["joint-response"],
+  },
+  {
+    org: "xb",
+    kind: "TECHNICAL",
+    name: "Borovia CSIRT operations",
+    title: "Operations",
+    channels: [{ kind: "EMAIL", value: "ops@csirt.xb.example" }],
+    languages: ["en", "de"],
+    timeZone: "Europe/Berlin",
+    available24x7: true,
+    tlp: "CLEAR",
+  },
+  {
+    org: "xc",
+    kind: "POLICY",
+    name: "Calderra liaison to the regional bodies",
+    title: "Liaison officer",
+    channels: [{ kind: "EMAIL", value: "liaison@ccc.xc.example" }],
+    languages: ["en", "es"],
+    timeZone: "Europe/Madrid",
+    available24x7: false,
+    tlp: "RED",
+    audienceOrgs: ["ncc", "csf"],
+  },
+];
+
+export interface DemoAccount {
+  org: string;
+  orgName: string;
+  role: Role;
+  name: string;
+  id: string;
+  token: string;
+}
+
+export function demoAccounts(): DemoAccount[] {
+  return DEMO_ORGANIZATIONS.flatMap((o) =>
+    o.accounts.map((role) => {
+      const key = `${o.key}-${role.toLowerCase()}`;
+      return {
+        org: o.key,
+        orgName: o.name,
+        role,
+        name: `${o.name} ${role.toLowerCase()}`,
+        id: demoId(`account ${key}`),
+        token: demoToken(key),
+      };
+    }),
+  );
+}

@@ -1,0 +1,93 @@
+import "reflect-metadata";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Config } from "./config";
+import { openDatabase, type Database } from "./db/client";
+import type { Services } from "./context";
+import { createLogger, type Logger } from "./shared/logger";
+import { AuthService } from "./modules/access";
+import { createMutationRunner } from "./modules/audit";
+import { buildHubSchema } from "./schema";
+import { createApollo } from "./transport/apollo";
+import { createHttpHandler } from "./transport/http";
+import { RateLimiter } from "./transport/rate-limit";
+import { attachWebSocket } from "./transport/ws";
+import { bootstrapOperator } from "./bootstrap";
+
+export interface App {
+  readonly server: Server;
+  /** http://host:port, known once listening. */
+  readonly url: string;
+  readonly database: Database;
+  readonly services: Services;
+  /** Stops accepting, lets in-flight requests finish, closes sockets (1001) and the database. */
+  dispose(): Promise<void>;
+}
+
+export interface AppOptions {
+  /** Use this database instead of opening one from the config (tests share a prepared one). */
+  database?: Database;
+  logger?: Logger;
+}
+
+/**
+ * The composition root: opens the database, applies migrations, builds the schema and serves it
+ * over HTTP and WebSocket on one port. Tests boot exactly this, on port 0.
+ */
+export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
+  const log = opts.logger ?? createLogger(config.LOG_LEVEL);
+  const database =
+    opts.database ??
+    (await openDatabase({ url: config.DATABASE_URL, pgliteDir: config.PGLITE_DIR, poolMax: config.DB_POOL_MAX }));
+  const ownsDatabase = !opts.database;
+  try {
+    await database.migrate();
+    if (config.HUB_BOOTSTRAP_TOKEN) await bootstrapOperator(database.db, config.HUB_BOOTSTRAP_TOKEN, log);
+    const services: Services = {
+      config,
+      db: database.db,
+      log,
+      auth: new AuthService(database.db, config.TOKEN_CACHE_MS),
+      mutate: createMutationRunner(database.db, log),
+    };
+    const { schema } = await buildHubSchema();
+    const apollo = createApollo(schema, services);
+    await apollo.start();
+    const handler = createHttpHandler({
+      services,
+      apollo,
+      limiter: new RateLimiter(config.RATE_LIMIT_PER_SECOND, config.RATE_LIMIT_BURST),
+      ping: () => database.ping(),
+    });
+    const server = createServer((req, res) => void handler(req, res));
+    server.keepAliveTimeout = 5_000;
+    const closeSockets = attachWebSocket(server, schema, services);
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(config.PORT, config.HOST, () => resolve());
+    });
+    const { port } = server.address() as AddressInfo;
+    const host = config.HOST.includes(":") ? `[${config.HOST}]` : config.HOST === "0.0.0.0" ? "127.0.0.1" : config.HOST;
+    let disposing: Promise<void> | undefined;
+    return {
+      server,
+      url: `http://${host}:${port}`,
+      database,
+      services,
+      dispose: () =>
+        (disposing ??= (async () => {
+          const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+          server.closeIdleConnections();
+          await closeSockets();
+          const grace = setTimeout(() => server.closeAllConnections(), config.SHUTDOWN_GRACE_MS);
+          await closed;
+          clearTimeout(grace);
+          await apollo.stop();
+          if (ownsDatabase) await database.close();
+        })()),
+    };
+  } catch (e) {
+    if (ownsDatabase) await database.close().catch(() => {});
+    throw e;
+  }
+}

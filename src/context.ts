@@ -1,0 +1,50 @@
+import { randomUUID } from "node:crypto";
+import type { Config } from "./config";
+import type { Db } from "./db/client";
+import { unauthenticated } from "./shared/errors";
+import type { Logger } from "./shared/logger";
+import { createAccessLoaders, type AccessLoaders } from "./modules/access/access.loaders";
+import type { AuthService } from "./modules/access/auth.service";
+import type { ViewerIdentity } from "./modules/access/viewer";
+import type { MutationRunner } from "./modules/audit/mutation";
+
+/** What lives for the whole process: built once in createApp. */
+export interface Services {
+  readonly config: Config;
+  readonly db: Db;
+  readonly log: Logger;
+  readonly auth: AuthService;
+  readonly mutate: MutationRunner;
+}
+
+/** One per GraphQL operation, over HTTP or WebSocket alike. */
+export interface Context {
+  readonly requestId: string;
+  readonly viewer: ViewerIdentity | null;
+  readonly services: Services;
+  /** Fresh per operation; throws UNAUTHENTICATED when there is no viewer. */
+  readonly loaders: AccessLoaders;
+  /** Filled while the operation runs, for its log line. */
+  readonly trace: { operationName: string | null; errorCodes: string[] };
+}
+
+/** Builds the context for an already-authenticated viewer (or anonymous). */
+export function createContext(services: Services, viewer: ViewerIdentity | null): Context {
+  let loaders: AccessLoaders | undefined;
+  return {
+    requestId: randomUUID(),
+    viewer,
+    services,
+    trace: { operationName: null, errorCodes: [] },
+    get loaders() {
+      loaders ??= createAccessLoaders(services.db, viewerOf({ viewer }));
+      return loaders;
+    },
+  };
+}
+
+/** The viewer, or UNAUTHENTICATED: every field but `__typename` needs one. */
+export function viewerOf(ctx: { viewer: ViewerIdentity | null }): ViewerIdentity {
+  if (!ctx.viewer) throw unauthenticated();
+  return ctx.viewer;
+}

@@ -1,0 +1,86 @@
+import { mkdirSync } from "node:fs";
+import { resolve } from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
+import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
+import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
+import { sql } from "drizzle-orm";
+import postgres from "postgres";
+import * as schema from "./schema";
+
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+/** The `tx` argument of `db.transaction`; services accept either. */
+export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+export type Executor = Db | Tx;
+
+export interface Database {
+  readonly db: Db;
+  readonly kind: "pglite" | "postgres";
+  /** Applies the migrations in drizzle/ (idempotent). */
+  migrate(): Promise<void>;
+  /** True when a trivial query answers. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export const MIGRATIONS_FOLDER = resolve(import.meta.dirname, "../../drizzle");
+
+export interface DatabaseOptions {
+  /** postgres:// URL; without it the hub runs on PGlite. */
+  url?: string | undefined;
+  /** PGlite data folder; omitted means in memory. */
+  pgliteDir?: string | undefined;
+  poolMax?: number;
+}
+
+/** Opens PostgreSQL (with a URL) or embedded PGlite (without). */
+export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
+  if (opts.url) {
+    // drizzle replaces its client's serializers, so it gets a client of its own (NOTES.md).
+    const client = postgres(opts.url, {
+      max: opts.poolMax ?? 10,
+      onnotice: () => {},
+      connection: { application_name: "incident-sharing-hub" },
+    });
+    const db = drizzlePostgres(client, { schema }) as unknown as Db;
+    return {
+      db,
+      kind: "postgres",
+      migrate: async () => {
+        // Two nodes starting at once must not both apply the same migration: a session lock on a
+        // connection of its own serialises them.
+        const one = postgres(opts.url as string, { max: 1, onnotice: () => {} });
+        try {
+          await one`select pg_advisory_lock(7406001)`;
+          await migratePostgres(drizzlePostgres(one), { migrationsFolder: MIGRATIONS_FOLDER });
+        } finally {
+          await one.end({ timeout: 5 });
+        }
+      },
+      ping: () => ping(db),
+      close: () => client.end({ timeout: 5 }),
+    };
+  }
+  if (opts.pgliteDir) mkdirSync(opts.pgliteDir, { recursive: true });
+  const client = opts.pgliteDir ? new PGlite(opts.pgliteDir) : new PGlite();
+  await client.waitReady;
+  const db = drizzlePglite(client, { schema }) as unknown as Db;
+  return {
+    db,
+    kind: "pglite",
+    migrate: () => migratePglite(drizzlePglite(client), { migrationsFolder: MIGRATIONS_FOLDER }),
+    ping: () => ping(db),
+    close: () => client.close(),
+  };
+}
+
+async function ping(db: Db): Promise<boolean> {
+  try {
+    await db.execute(sql`select 1`);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,92 @@
+import { and, eq, sql } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { unauthenticated } from "../../shared/errors";
+import { accounts, apiTokens, organizations, sharingGroupMembers, sharingGroups } from "./access.table";
+import { bearerToken, hashToken, isWellFormedToken } from "./tokens";
+import type { ViewerIdentity } from "./viewer";
+import type { RoleValue } from "./access.enums";
+import type { OrganizationKind } from "./tlp";
+
+interface CacheEntry {
+  viewer: ViewerIdentity | null;
+  until: number;
+}
+const MAX_CACHE = 50_000;
+
+/**
+ * Resolves `Authorization: Bearer <token>` (HTTP) or `connectionParams.authorization` (WebSocket)
+ * to a viewer. Results, including misses, are cached for `cacheMs` (at most a second), so a warm
+ * token costs no database round trip while revocations and membership changes reach every node
+ * within that time.
+ */
+export class AuthService {
+  private cache = new Map<string, CacheEntry>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly cacheMs: number,
+  ) {}
+
+  /** undefined header: anonymous (null). Any unusable token: UNAUTHENTICATED, one message for all. */
+  async authenticate(header: string | undefined | null): Promise<ViewerIdentity | null> {
+    const token = bearerToken(header);
+    if (token === undefined) return null;
+    if (token === null || !isWellFormedToken(token)) throw unauthenticated();
+    const hash = hashToken(token);
+    const now = Date.now();
+    let entry = this.cache.get(hash);
+    if (!entry || entry.until <= now) {
+      entry = { viewer: await this.load(hash), until: now + this.cacheMs };
+      if (this.cacheMs > 0) {
+        if (this.cache.size >= MAX_CACHE) this.cache.clear();
+        this.cache.set(hash, entry);
+      }
+    }
+    const v = entry.viewer;
+    if (!v || (v.tokenExpiresAt && v.tokenExpiresAt.getTime() <= now)) throw unauthenticated();
+    return v;
+  }
+
+  /** Drops cached entries on this node at once (other nodes follow within cacheMs). */
+  forget(): void {
+    this.cache.clear();
+  }
+
+  private async load(hash: string): Promise<ViewerIdentity | null> {
+    const rows = await this.db
+      .select({
+        tokenId: apiTokens.id,
+        expiresAt: apiTokens.expiresAt,
+        lastUsedAt: apiTokens.lastUsedAt,
+        accountId: accounts.id,
+        role: accounts.role,
+        organizationId: organizations.id,
+        organizationKind: organizations.kind,
+        groupIds: sql<string[]>`array(
+          select ${sharingGroupMembers.groupId} from ${sharingGroupMembers}
+            where ${sharingGroupMembers.organizationId} = ${organizations.id}
+          union
+          select ${sharingGroups.id} from ${sharingGroups} where ${sharingGroups.ownerOrgId} = ${organizations.id})`,
+      })
+      .from(apiTokens)
+      .innerJoin(accounts, eq(accounts.id, apiTokens.accountId))
+      .innerJoin(organizations, eq(organizations.id, accounts.organizationId))
+      .where(
+        and(eq(apiTokens.tokenHash, hash), sql`${apiTokens.revokedAt} is null`, sql`${accounts.disabledAt} is null`),
+      );
+    const r = rows[0];
+    if (!r) return null;
+    if (!r.lastUsedAt || Date.now() - r.lastUsedAt.getTime() > 60_000) {
+      await this.db.update(apiTokens).set({ lastUsedAt: new Date() }).where(eq(apiTokens.id, r.tokenId));
+    }
+    return Object.freeze({
+      accountId: r.accountId,
+      role: r.role as RoleValue,
+      organizationId: r.organizationId,
+      organizationKind: r.organizationKind as OrganizationKind,
+      groupIds: Object.freeze(r.groupIds ?? []),
+      tokenId: r.tokenId,
+      tokenExpiresAt: r.expiresAt,
+    });
+  }
+}

@@ -1,0 +1,59 @@
+import "reflect-metadata";
+import { buildSubgraphSchema } from "@apollo/subgraph";
+import { printSubgraphSchema } from "@apollo/subgraph";
+import { printSchemaWithDirectives } from "@graphql-tools/utils";
+import { lexicographicSortSchema, parse, printSchema, type GraphQLSchema } from "graphql";
+import { buildSchema, createResolversMap } from "type-graphql";
+import type { Context } from "./context";
+import { accessResolvers, loadNode } from "./modules/access";
+import { auditResolvers } from "./modules/audit";
+import { viewerOf } from "./context";
+import { fromGlobalId } from "./shared/ids";
+
+/** Federation 2 entity types: each resolves references through `loadNode`, i.e. the access rule. */
+const ENTITIES = ["Organization", "Account", "SharingGroup", "Contact"] as const;
+
+const FEDERATION_LINK = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])`;
+
+/**
+ * Builds the hub's schema: type-graphql classes, made into an Apollo Federation 2 subgraph so a
+ * gateway can compose it. The served schema is the subgraph (it has `_entities` and `_service`).
+ */
+export async function buildHubSchema(): Promise<{ schema: GraphQLSchema; publicSchema: GraphQLSchema }> {
+  const base = await buildSchema({
+    resolvers: [...accessResolvers, ...auditResolvers],
+    validate: false,
+    emitSchemaFile: false,
+  });
+  const referenceResolvers = Object.fromEntries(
+    ENTITIES.map((type) => [
+      type,
+      {
+        __resolveReference: async (ref: { id: string }, ctx: Context) => {
+          viewerOf(ctx);
+          // Another type's id, a missing record and an invisible one all resolve to null.
+          return fromGlobalId(ref.id)?.type === type ? loadNode(ctx, ref.id) : null;
+        },
+      },
+    ]),
+  );
+  const resolvers = createResolversMap(base) as Record<string, Record<string, unknown>>;
+  for (const [type, r] of Object.entries(referenceResolvers)) resolvers[type] = { ...resolvers[type], ...r };
+  const schema = buildSubgraphSchema({
+    typeDefs: parse(`${FEDERATION_LINK}\n${printSchemaWithDirectives(base)}`),
+    resolvers: resolvers as never,
+  });
+  return { schema, publicSchema: base };
+}
+
+/** The client-facing SDL (schema/schema.graphql): the type-graphql schema, without federation internals. */
+export function printPublicSchema(schema: GraphQLSchema): string {
+  const sdl = printSchema(lexicographicSortSchema(schema));
+  return sdl.endsWith("\n") ? sdl : `${sdl}\n`;
+}
+
+/** The Federation 2 SDL a gateway composes (schema/subgraph.graphql). */
+export function printSubgraphSdl(schema: GraphQLSchema): string {
+  const sdl = printSubgraphSchema(schema);
+  return sdl.endsWith("\n") ? sdl : `${sdl}\n`;
+}

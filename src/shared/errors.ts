@@ -1,0 +1,69 @@
+import { randomUUID } from "node:crypto";
+import { GraphQLError, type GraphQLFormattedError } from "graphql";
+import type { Logger } from "./logger";
+
+/** The closed set of error codes clients may rely on (DESIGN section 9). */
+export const ErrorCode = {
+  UNAUTHENTICATED: "UNAUTHENTICATED",
+  FORBIDDEN: "FORBIDDEN",
+  NOT_FOUND: "NOT_FOUND",
+  BAD_USER_INPUT: "BAD_USER_INPUT",
+  CONFLICT: "CONFLICT",
+  RATE_LIMITED: "RATE_LIMITED",
+  INTERNAL_SERVER_ERROR: "INTERNAL_SERVER_ERROR",
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Codes the GraphQL layer itself produces for a malformed or over-limit operation. */
+const PASS_THROUGH = new Set<string>([
+  ...Object.values(ErrorCode),
+  "GRAPHQL_PARSE_FAILED",
+  "GRAPHQL_VALIDATION_FAILED",
+  "BAD_REQUEST",
+  "OPERATION_RESOLUTION_FAILURE",
+  "PERSISTED_QUERY_NOT_FOUND",
+  "PERSISTED_QUERY_NOT_SUPPORTED",
+]);
+
+const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
+  UNAUTHENTICATED: 401,
+  RATE_LIMITED: 429,
+};
+
+/** An expected failure with a code from ErrorCode; anything else thrown is masked. */
+export class HubError extends GraphQLError {
+  constructor(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}) {
+    const status = HTTP_STATUS[code];
+    super(message, { extensions: { code, ...extensions, ...(status ? { http: { status } } : {}) } });
+  }
+}
+
+/** The one message for every unusable token, so a caller cannot tell the cases apart. */
+export const unauthenticated = () => new HubError(ErrorCode.UNAUTHENTICATED, "Missing or invalid credentials");
+export const forbidden = (message = "Not allowed for this account") => new HubError(ErrorCode.FORBIDDEN, message);
+/** Identical for records that do not exist and records the viewer may not see. */
+export const notFound = (what: string) => new HubError(ErrorCode.NOT_FOUND, `${what} not found`);
+export const badInput = (field: string, message: string) =>
+  new HubError(ErrorCode.BAD_USER_INPUT, `${field}: ${message}`, { field });
+export const conflict = (message: string, extensions: Record<string, unknown> = {}) =>
+  new HubError(ErrorCode.CONFLICT, message, extensions);
+
+/** Keeps coded errors, masks the rest with an id that is logged with the original. */
+export function formatError(logger: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const code = formatted.extensions?.code;
+    if (typeof code === "string" && PASS_THROUGH.has(code)) {
+      const { http: _http, stacktrace: _s, ...extensions } = formatted.extensions ?? {};
+      return { ...formatted, extensions };
+    }
+    const errorId = randomUUID();
+    const original = error instanceof GraphQLError && error.originalError ? error.originalError : error;
+    logger.error({ errorId, err: original, path: formatted.path }, "unexpected error");
+    return {
+      message: `Internal server error (reference ${errorId})`,
+      ...(formatted.path ? { path: formatted.path } : {}),
+      ...(formatted.locations ? { locations: formatted.locations } : {}),
+      extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR, errorId },
+    };
+  };
+}

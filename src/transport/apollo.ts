@@ -1,0 +1,63 @@
+import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
+import {
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from "@apollo/server/plugin/disabled";
+import type { GraphQLSchema } from "graphql";
+import type { Context, Services } from "../context";
+import { formatError } from "../shared/errors";
+import { checkOperationLimits } from "../shared/limits";
+
+/** Rejects operations over the depth, alias or cost limits before they execute. */
+function limitsPlugin(services: Services): ApolloServerPlugin<Context> {
+  const { MAX_DEPTH, MAX_COST, MAX_ALIASES } = services.config;
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ schema, document, operation, request }) {
+          if (!operation) return;
+          const error = checkOperationLimits(schema, document, operation, request.variables, {
+            maxDepth: MAX_DEPTH,
+            maxCost: MAX_COST,
+            maxAliases: MAX_ALIASES,
+          });
+          if (error) throw error;
+        },
+      };
+    },
+  };
+}
+
+/** Records the operation name and error codes for the request's log line. */
+const tracePlugin: ApolloServerPlugin<Context> = {
+  async requestDidStart({ contextValue }) {
+    return {
+      async didResolveOperation({ operationName }) {
+        contextValue.trace.operationName = operationName ?? null;
+      },
+      async willSendResponse({ response }) {
+        if (response.body.kind === "single")
+          for (const e of response.body.singleResult.errors ?? [])
+            contextValue.trace.errorCodes.push(String(e.extensions?.code ?? "UNKNOWN"));
+      },
+    };
+  },
+};
+
+export function createApollo(schema: GraphQLSchema, services: Services): ApolloServer<Context> {
+  return new ApolloServer<Context>({
+    schema,
+    formatError: formatError(services.log),
+    includeStacktraceInErrorResponses: false,
+    // Credentials travel only in the Authorization header, which a cross-site form or simple
+    // request cannot set, so Apollo's CSRF guard would only block plain GET clients.
+    csrfPrevention: false,
+    introspection: true,
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginInlineTraceDisabled(),
+      limitsPlugin(services),
+      tracePlugin,
+    ],
+  });
+}
