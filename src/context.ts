@@ -22,24 +22,30 @@ export interface Context {
   readonly requestId: string;
   readonly viewer: ViewerIdentity | null;
   readonly services: Services;
-  /** Fresh per operation; throws UNAUTHENTICATED when there is no viewer. */
+  /** Fresh per operation, bound to the viewer; throws UNAUTHENTICATED when there is none. */
   readonly loaders: AccessLoaders;
   /** Filled while the operation runs, for its log line. */
   readonly trace: { operationName: string | null; errorCodes: string[] };
 }
 
-/** Builds the context for an already-authenticated viewer (or anonymous). */
+/** Stands in for the loaders of an anonymous request: any use is UNAUTHENTICATED. */
+const NO_LOADERS = new Proxy({} as AccessLoaders, {
+  get() {
+    throw unauthenticated();
+  },
+});
+
+/**
+ * Builds the context for an already-authenticated viewer (or anonymous). Plain data properties
+ * only: Apollo copies the context per operation, which would run any getter.
+ */
 export function createContext(services: Services, viewer: ViewerIdentity | null): Context {
-  let loaders: AccessLoaders | undefined;
   return {
     requestId: randomUUID(),
     viewer,
     services,
     trace: { operationName: null, errorCodes: [] },
-    get loaders() {
-      loaders ??= createAccessLoaders(services.db, viewerOf({ viewer }));
-      return loaders;
-    },
+    loaders: viewer ? createAccessLoaders(services.db, viewer) : NO_LOADERS,
   };
 }
 

@@ -16,7 +16,8 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 /** Codes the GraphQL layer itself produces for a malformed or over-limit operation. */
 const PASS_THROUGH = new Set<string>([
-  ...Object.values(ErrorCode),
+  // INTERNAL_SERVER_ERROR is what Apollo stamps on anything unexpected: never passed through.
+  ...Object.values(ErrorCode).filter((c) => c !== ErrorCode.INTERNAL_SERVER_ERROR),
   "GRAPHQL_PARSE_FAILED",
   "GRAPHQL_VALIDATION_FAILED",
   "BAD_REQUEST",

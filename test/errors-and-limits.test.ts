@@ -1,0 +1,223 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sql } from "drizzle-orm";
+import { toGlobalId } from "../src/shared/ids";
+import {
+  CreateContactDocument,
+  NodeByIdDocument,
+  OrganizationsDocument,
+  SharingGroupDocument,
+} from "./generated/graphql";
+import { op, startHub, type SeededAccount, type SeededOrg, type TestHub } from "./harness";
+
+let hub: TestHub;
+let xa: SeededOrg;
+let xb: SeededOrg;
+let xaAdmin: SeededAccount;
+let xbAdmin: SeededAccount;
+
+const limits = {
+  MAX_DEPTH: 5,
+  MAX_ALIASES: 3,
+  MAX_COST: 400,
+  MAX_PAGE_SIZE: 20,
+  MAX_BODY_BYTES: 4096,
+  RATE_LIMIT_BURST: 1000,
+};
+
+beforeAll(async () => {
+  hub = await startHub(limits);
+  xa = await hub.world.org("MEMBER_STATE");
+  xb = await hub.world.org("MEMBER_STATE");
+  xaAdmin = await hub.world.account(xa, "ADMIN");
+  xbAdmin = await hub.world.account(xb, "ADMIN");
+});
+afterAll(() => hub?.dispose());
+
+const contactInput = (marking: Record<string, unknown>) => ({
+  kind: "TECHNICAL" as const,
+  name: "Duty desk",
+  timeZone: "Europe/Paris",
+  marking: { tlp: "AMBER" as const, ...marking },
+});
+
+describe("operation limits", () => {
+  it("refuses a query deeper than MAX_DEPTH, naming the limit", async () => {
+    const r = await hub.gql(xaAdmin.token, "{ viewer { organization { regions { members { regions { name } } } } } }");
+    expect(r.status).toBe(400);
+    expect(r.data).toBeUndefined();
+    expect(r.errors?.[0]?.extensions).toMatchObject({
+      code: "GRAPHQL_VALIDATION_FAILED",
+      limit: "MAX_DEPTH",
+      max: 5,
+      actual: 6,
+    });
+    expect(r.errors?.[0]?.message).toContain("MAX_DEPTH");
+  });
+
+  it("does not count introspection towards the depth limit", async () => {
+    const r = await hub.gql(
+      xaAdmin.token,
+      "{ __schema { types { fields { type { ofType { ofType { ofType { name } } } } } } } }",
+    );
+    expect(r.errors).toBeUndefined();
+  });
+
+  it("refuses more aliases than MAX_ALIASES", async () => {
+    const r = await hub.gql(
+      xaAdmin.token,
+      "{ a: viewer { role } b: viewer { role } c: viewer { role } d: viewer { role } }",
+    );
+    expect(r.errors?.[0]?.extensions).toMatchObject({
+      code: "GRAPHQL_VALIDATION_FAILED",
+      limit: "MAX_ALIASES",
+      max: 3,
+      actual: 4,
+    });
+  });
+
+  it("prices a page by the size asked for, including through variables, and refuses over MAX_COST", async () => {
+    const q = "query($n: Int) { organizations(first: $n) { edges { node { name members { name } } } } }"; // 1 + 5n
+    expect((await hub.gql(xaAdmin.token, q, { n: 5 })).errors).toBeUndefined();
+    const r = await hub.gql(xaAdmin.token, q, { n: 100 });
+    expect(r.errors?.[0]?.extensions).toMatchObject({ code: "GRAPHQL_VALIDATION_FAILED", limit: "MAX_COST", max: 400 });
+  });
+
+  it("refuses a page larger than MAX_PAGE_SIZE instead of silently cutting it", async () => {
+    const r = await op(hub.url, xaAdmin.token, OrganizationsDocument, { first: 21 });
+    expect(r.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "first" });
+    expect(r.errors?.[0]?.message).toContain("at most 20");
+  });
+
+  it("refuses a request body over MAX_BODY_BYTES with 413 and a clear error", async () => {
+    const r = await hub.gql(xaAdmin.token, `{ viewer { role } } # ${"x".repeat(5000)}`);
+    expect(r.status).toBe(413);
+    expect(r.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", limit: "MAX_BODY_BYTES" });
+  });
+});
+
+describe("rate limit", () => {
+  it("answers RATE_LIMITED with a retry-after once a token's burst is spent, without affecting other tokens", async () => {
+    const limited = await startHub({ RATE_LIMIT_BURST: 3, RATE_LIMIT_PER_SECOND: 1 });
+    try {
+      const org = await limited.world.org("MEMBER_STATE");
+      const a = await limited.world.account(org, "READER");
+      const b = await limited.world.account(org, "READER");
+      const answers = [];
+      for (let i = 0; i < 4; i++) answers.push(await limited.gql(a.token, "{ viewer { role } }"));
+      expect(answers.slice(0, 3).map((x) => x.status)).toEqual([200, 200, 200]);
+      const last = answers[3];
+      expect(last?.status).toBe(429);
+      expect(last?.headers.get("retry-after")).toBe("1");
+      expect(last?.errors?.[0]?.extensions).toMatchObject({ code: "RATE_LIMITED", retryAfter: 1 });
+      expect((await limited.gql(b.token, "{ viewer { role } }")).status).toBe(200);
+    } finally {
+      await limited.dispose();
+    }
+  });
+});
+
+describe("bad input", () => {
+  it("names the field when an audience lists an unknown organisation", async () => {
+    const r = await op(hub.url, xaAdmin.token, CreateContactDocument, {
+      organizationId: xa.gid,
+      input: contactInput({ audienceOrganizationIds: [toGlobalId("Organization", crypto.randomUUID())] }),
+    });
+    expect(r.errors?.[0]?.extensions).toMatchObject({
+      code: "BAD_USER_INPUT",
+      field: "input.marking.audienceOrganizationIds",
+    });
+  });
+
+  it("answers a group the caller does not belong to exactly like an unknown group", async () => {
+    const theirs = await hub.world.group(xb, []);
+    const missingId = toGlobalId("SharingGroup", crypto.randomUUID());
+    const invisible = await op(hub.url, xaAdmin.token, CreateContactDocument, {
+      organizationId: xa.gid,
+      input: contactInput({ audienceGroupIds: [theirs.gid] }),
+    });
+    const missing = await op(hub.url, xaAdmin.token, CreateContactDocument, {
+      organizationId: xa.gid,
+      input: contactInput({ audienceGroupIds: [missingId] }),
+    });
+    expect(invisible.errors?.[0]?.extensions).toMatchObject({
+      code: "BAD_USER_INPUT",
+      field: "input.marking.audienceGroupIds",
+    });
+    expect(invisible.errors?.[0]?.message.replace(theirs.gid, "ID")).toBe(
+      missing.errors?.[0]?.message.replace(missingId, "ID"),
+    );
+  });
+
+  it("refuses sharing groups in a RED audience: RED goes to named organisations only", async () => {
+    const mine = await hub.world.group(xa, [xb]);
+    const r = await op(hub.url, xaAdmin.token, CreateContactDocument, {
+      organizationId: xa.gid,
+      input: contactInput({ tlp: "RED", audienceGroupIds: [mine.gid] }),
+    });
+    expect(r.errors?.[0]?.extensions).toMatchObject({
+      code: "BAD_USER_INPUT",
+      field: "input.marking.audienceGroupIds",
+    });
+  });
+
+  it("refuses a non-admin managing another organisation's contacts with FORBIDDEN", async () => {
+    const r = await op(hub.url, xbAdmin.token, CreateContactDocument, {
+      organizationId: xa.gid,
+      input: contactInput({}),
+    });
+    expect(r.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+  });
+});
+
+describe("invisible answers like nonexistent", () => {
+  it("gives NOT_FOUND for a contact the viewer may not see, identical to one that does not exist", async () => {
+    const created = await op(hub.url, xaAdmin.token, CreateContactDocument, {
+      organizationId: xa.gid,
+      input: contactInput({}),
+    });
+    const id = created.data?.createContact.id ?? "";
+    expect((await op(hub.url, xaAdmin.token, NodeByIdDocument, { id })).data?.node?.id).toBe(id);
+    const hidden = await op(hub.url, xbAdmin.token, NodeByIdDocument, { id });
+    const missing = await op(hub.url, xbAdmin.token, NodeByIdDocument, {
+      id: toGlobalId("Contact", crypto.randomUUID()),
+    });
+    expect(hidden.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
+    expect(hidden).toEqual({ ...missing, headers: hidden.headers });
+  });
+
+  it("gives NOT_FOUND for another organisation's sharing group, identical to a missing one, and for garbage ids", async () => {
+    const theirs = await hub.world.group(xb, []);
+    const hidden = await op(hub.url, xaAdmin.token, SharingGroupDocument, { id: theirs.gid });
+    const missing = await op(hub.url, xaAdmin.token, SharingGroupDocument, {
+      id: toGlobalId("SharingGroup", crypto.randomUUID()),
+    });
+    const garbage = await op(hub.url, xaAdmin.token, SharingGroupDocument, { id: "not-an-id" });
+    expect(hidden.errors).toEqual(missing.errors);
+    expect(garbage.errors).toEqual(missing.errors);
+    expect(hidden.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
+  });
+});
+
+describe("unexpected errors", () => {
+  it("masks them with a reference id and no internals", async () => {
+    const broken = await startHub();
+    try {
+      const org = await broken.world.org("MEMBER_STATE");
+      const reader = await broken.world.account(org, "READER");
+      await broken.database.db.execute(sql`alter table contacts rename to contacts_gone`);
+      const r = await broken.gql<{ viewer: unknown }>(
+        reader.token,
+        "{ viewer { organization { contacts { name } } } }",
+      );
+      const e = r.errors?.[0];
+      expect(e?.extensions?.code).toBe("INTERNAL_SERVER_ERROR");
+      expect(e?.message).toMatch(/^Internal server error \(reference [0-9a-f-]{36}\)$/);
+      expect(e?.extensions?.errorId).toBe(e?.message.slice(-37, -1));
+      expect(JSON.stringify({ message: e?.message, extensions: e?.extensions })).not.toMatch(
+        /contacts|relation|select/i,
+      );
+    } finally {
+      await broken.dispose();
+    }
+  });
+});
