@@ -2,6 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toGlobalId } from "../src/shared/ids";
 import {
   AddRegionalMemberDocument,
+  DeleteContactDocument,
+  DisableAccountDocument,
+  RemoveRegionalMemberDocument,
+  UpdateAccountDocument,
+  UpdateContactDocument,
+  UpdateSharingGroupDocument,
   CreateAccountDocument,
   CreateContactDocument,
   CreateOrganizationDocument,
@@ -245,5 +251,81 @@ describe("points of contact", () => {
       input: { ...contact("GREEN"), languages: ["english!"] },
     });
     expect(lang.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "input.languages" });
+  });
+});
+
+describe("changes", () => {
+  it("changes an account's role, and a disabled account's tokens stop working at once", async () => {
+    const victim = await hub.world.account(xa, "READER");
+    const promoted = await op(hub.url, xaAdmin.token, UpdateAccountDocument, {
+      id: victim.gid,
+      input: { role: "ANALYST" },
+    });
+    expect(promoted.data?.updateAccount.role).toBe("ANALYST");
+    expect((await op(hub.url, victim.token, ViewerDocument)).data?.viewer.role).toBe("ANALYST");
+    const disabled = await op(hub.url, xaAdmin.token, DisableAccountDocument, { id: victim.gid });
+    expect(disabled.data?.disableAccount.disabledAt).toBeTruthy();
+    expect((await op(hub.url, victim.token, ViewerDocument)).status).toBe(401);
+  });
+
+  it("moves what a member may see when the owner changes a group's members", async () => {
+    const owner = await hub.world.org("MEMBER_STATE");
+    const ownerAdmin = await hub.world.account(owner, "ADMIN");
+    const g = await op(hub.url, ownerAdmin.token, CreateSharingGroupDocument, {
+      input: { name: "Moving circle", memberIds: [xb.gid] },
+    });
+    const gid = g.data?.createSharingGroup.id ?? "";
+    const c = await op(hub.url, ownerAdmin.token, CreateContactDocument, {
+      organizationId: owner.gid,
+      input: { kind: "POLICY", name: "Envoy", timeZone: "UTC", marking: { tlp: "AMBER", audienceGroupIds: [gid] } },
+    });
+    const cid = c.data?.createContact.id ?? "";
+    const sees = async (token: string) =>
+      (await op(hub.url, token, NodeByIdDocument, { id: cid })).data?.node?.id === cid;
+    expect(await sees(xbAdmin.token)).toBe(true);
+    expect(await sees(xaAdmin.token)).toBe(false);
+    const moved = await op(hub.url, ownerAdmin.token, UpdateSharingGroupDocument, {
+      id: gid,
+      input: { memberIds: [xa.gid] },
+    });
+    expect(moved.data?.updateSharingGroup.members?.map((m) => m.id)).toEqual([xa.gid]);
+    expect(await sees(xbAdmin.token)).toBe(false);
+    expect(await sees(xaAdmin.token)).toBe(true);
+    const foreign = await op(hub.url, xaAdmin.token, UpdateSharingGroupDocument, {
+      id: gid,
+      input: { name: "mine now" },
+    });
+    expect(foreign.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
+  });
+
+  it("updates and deletes a contact, and only its organisation's admins may", async () => {
+    const c = await op(hub.url, xaAdmin.token, CreateContactDocument, {
+      organizationId: xa.gid,
+      input: { kind: "TECHNICAL", name: "Old desk", timeZone: "UTC", marking: { tlp: "GREEN" } },
+    });
+    const id = c.data?.createContact.id ?? "";
+    const input = { kind: "TECHNICAL" as const, name: "New desk", timeZone: "UTC", marking: { tlp: "CLEAR" as const } };
+    const updated = await op(hub.url, xaAdmin.token, UpdateContactDocument, { id, input });
+    expect(updated.data?.updateContact).toMatchObject({ name: "New desk", marking: { tlp: "CLEAR" } });
+    expect((await op(hub.url, xbAdmin.token, UpdateContactDocument, { id, input })).errors?.[0]?.extensions?.code).toBe(
+      "FORBIDDEN",
+    );
+    expect((await op(hub.url, xaReader.token, DeleteContactDocument, { id })).errors?.[0]?.extensions?.code).toBe(
+      "FORBIDDEN",
+    );
+    expect((await op(hub.url, xaAdmin.token, DeleteContactDocument, { id })).data?.deleteContact).toBe(id);
+    expect((await op(hub.url, xaAdmin.token, NodeByIdDocument, { id })).errors?.[0]?.extensions?.code).toBe(
+      "NOT_FOUND",
+    );
+  });
+
+  it("removes a member state from a regional body", async () => {
+    const region = await hub.world.org("REGIONAL_BODY");
+    await hub.world.membership(region, xb);
+    const r = await op(hub.url, opAdmin.token, RemoveRegionalMemberDocument, {
+      regionId: region.gid,
+      memberId: xb.gid,
+    });
+    expect(r.data?.removeRegionalMember.members).toEqual([]);
   });
 });
