@@ -85,6 +85,7 @@ export async function startHub(overrides: Partial<Config> = {}): Promise<TestHub
   });
   const app = await createApp(config, { database: tdb.database });
   const url = app.url;
+  let disposed: Promise<void> | undefined;
   return {
     app,
     url,
@@ -93,10 +94,11 @@ export async function startHub(overrides: Partial<Config> = {}): Promise<TestHub
     config,
     world: new World(tdb.database),
     gql: (token, query, variables) => gql(url, token, query, variables),
-    dispose: async () => {
-      await app.dispose();
-      await tdb.dispose();
-    },
+    dispose: () =>
+      (disposed ??= (async () => {
+        await app.dispose();
+        await tdb.dispose();
+      })()),
   };
 }
 

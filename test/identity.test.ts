@@ -18,7 +18,8 @@ import {
   SharingGroupDocument,
   ViewerDocument,
 } from "./generated/graphql";
-import { op, startHub, type SeededAccount, type SeededOrg, type TestHub } from "./harness";
+import type { OrganizationsQuery } from "./generated/graphql";
+import { op, startHub, type GqlResult, type SeededAccount, type SeededOrg, type TestHub } from "./harness";
 
 let hub: TestHub;
 let operator: SeededOrg;
@@ -114,7 +115,10 @@ describe("organisations", () => {
     const seen: string[] = [];
     let after: string | null | undefined = null;
     for (;;) {
-      const page = await op(hub.url, xaReader.token, OrganizationsDocument, { first: 3, after });
+      const page: GqlResult<OrganizationsQuery> = await op(hub.url, xaReader.token, OrganizationsDocument, {
+        first: 3,
+        after,
+      });
       expect(page.data?.organizations.totalCount).toBe(total);
       seen.push(...(page.data?.organizations.edges.map((e) => e.node.id) ?? []));
       if (!page.data?.organizations.pageInfo.hasNextPage) break;
