@@ -14,7 +14,11 @@ import { formatError } from "../shared/errors";
 import { checkOperationLimits } from "../shared/limits";
 import type { ViewerIdentity } from "../modules/access";
 
-type Extra = { viewer?: ViewerIdentity | null } & Record<PropertyKey, unknown>;
+type Extra = {
+  viewer?: ViewerIdentity | null;
+  /** Operations in flight on this socket: start time, name and error codes, for the log line. */
+  ops?: Map<string, { started: number; operationName: string | null; errorCodes: string[] }>;
+} & Record<PropertyKey, unknown>;
 
 /**
  * graphql-ws on the HTTP server's /graphql path. Authentication runs once at connection_init
@@ -29,6 +33,24 @@ export function attachWebSocket(server: Server, schema: GraphQLSchema, services:
   const masked = (r: ExecutionResult): FormattedExecutionResult =>
     r.errors ? { ...r, errors: r.errors.map((e) => format(e.toJSON(), e)) } : (r as FormattedExecutionResult);
 
+  /** One log line an operation, as for HTTP requests. */
+  const logOperation = (extra: Extra, id: string) => {
+    const op = extra.ops?.get(id);
+    if (!op) return;
+    extra.ops?.delete(id);
+    services.log.info(
+      {
+        kind: "ws",
+        operationName: op.operationName,
+        durationMs: Math.round((performance.now() - op.started) * 100) / 100,
+        organizationId: extra.viewer?.organizationId ?? null,
+        accountId: extra.viewer?.accountId ?? null,
+        outcome: op.errorCodes.length ? op.errorCodes.join(",") : "ok",
+      },
+      "operation",
+    );
+  };
+
   const disposable = useServer<Record<string, unknown>, Extra>(
     {
       schema,
@@ -42,7 +64,12 @@ export function attachWebSocket(server: Server, schema: GraphQLSchema, services:
         }
       },
       context: (ctx) => createContext(services, ctx.extra.viewer ?? null),
-      onSubscribe: (_ctx, _id, payload) => {
+      onSubscribe: (ctx, id, payload) => {
+        (ctx.extra.ops ??= new Map()).set(id, {
+          started: performance.now(),
+          operationName: payload.operationName ?? null,
+          errorCodes: [],
+        });
         let document;
         try {
           document = parse(payload.query);
@@ -62,8 +89,18 @@ export function attachWebSocket(server: Server, schema: GraphQLSchema, services:
           : null;
         return error ? [error] : undefined;
       },
-      onNext: (_ctx, _id, _payload, _args, result) => masked(result),
-      onError: (_ctx, _id, _payload, errors) => errors.map((e) => format(e.toJSON(), e)),
+      onNext: (ctx, id, _payload, _args, result) => {
+        const codes = ctx.extra.ops?.get(id)?.errorCodes;
+        for (const e of result.errors ?? []) codes?.push(String(e.extensions.code ?? "INTERNAL_SERVER_ERROR"));
+        return masked(result);
+      },
+      onError: (ctx, id, _payload, errors) => {
+        const codes = ctx.extra.ops?.get(id)?.errorCodes;
+        for (const e of errors) codes?.push(String(e.extensions.code ?? "GRAPHQL_VALIDATION_FAILED"));
+        logOperation(ctx.extra, id);
+        return errors.map((e) => format(e.toJSON(), e));
+      },
+      onComplete: (ctx, id) => logOperation(ctx.extra, id),
     },
     wss,
   );
