@@ -1,8 +1,6 @@
 import "reflect-metadata";
 import { loadConfig, ConfigError } from "./config";
-import { createApp } from "./app";
 import { createLogger } from "./shared/logger";
-import { seedDemoWorld } from "./seed";
 import { demoAccounts } from "../seeds/demo-world";
 
 async function main() {
@@ -17,6 +15,8 @@ async function main() {
     throw e;
   }
   const log = createLogger(config.LOG_LEVEL);
+  // Loaded after the config is valid, so a bad variable is reported at once.
+  const [{ createApp }, { seedDemoWorld }] = await Promise.all([import("./app"), import("./seed")]);
   const app = await createApp(config, { logger: log });
   if (config.SEED_DEMO) {
     const seeded = await seedDemoWorld(app.database.db);

@@ -209,3 +209,24 @@ export async function op<TResult, TVariables>(
 ): Promise<GqlResult<TResult>> {
   return gql<TResult>(url, token, print(document), variables[0] as Record<string, unknown> | undefined);
 }
+
+/**
+ * An empty database of its own on TEST_DATABASE_URL's server, for tests that run the hub or a
+ * CLI as a separate process: hand it `url`; `drop()` removes it, forcing out leftover sessions.
+ */
+export async function createEmptyPostgresDatabase(prefix = "scratch"): Promise<{ url: string; drop(): Promise<void> }> {
+  const adminUrl = process.env.TEST_DATABASE_URL;
+  if (!adminUrl) throw new Error("TEST_DATABASE_URL is not set");
+  const name = `${prefix}_${randomBytes(6).toString("hex")}`;
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      await admin.unsafe(`drop database if exists ${name} with (force)`);
+      await admin.end();
+    },
+  };
+}

@@ -21,6 +21,10 @@ const MAX_CACHE = 50_000;
  */
 export class AuthService {
   private cache = new Map<string, CacheEntry>();
+  /** Loads in flight: requests that find an entry missing or expired share one query. */
+  private loading = new Map<string, Promise<CacheEntry>>();
+  /** Bumped by forget(): a load that started before it must not refill the cache. */
+  private generation = 0;
 
   constructor(
     private readonly db: Db,
@@ -35,13 +39,8 @@ export class AuthService {
     const hash = hashToken(token);
     const now = Date.now();
     let entry = this.cache.get(hash);
-    if (!entry || entry.until <= now) {
-      entry = { viewer: await this.load(hash), until: now + this.cacheMs };
-      if (this.cacheMs > 0) {
-        if (this.cache.size >= MAX_CACHE) this.cache.clear();
-        this.cache.set(hash, entry);
-      }
-    }
+    if (!entry || entry.until <= now)
+      entry = this.cacheMs > 0 ? await this.refresh(hash, now) : { viewer: await this.load(hash), until: now };
     const v = entry.viewer;
     if (!v || (v.tokenExpiresAt && v.tokenExpiresAt.getTime() <= now)) throw unauthenticated();
     return v;
@@ -50,6 +49,33 @@ export class AuthService {
   /** Drops cached entries on this node at once (other nodes follow within cacheMs). */
   forget(): void {
     this.cache.clear();
+    this.loading.clear();
+    this.generation++;
+  }
+
+  /**
+   * Loads and caches one token's entry. Every request that arrives while the load is in flight
+   * waits for that same load, so an expiry under load costs one query, not one per request.
+   */
+  private refresh(hash: string, now: number): Promise<CacheEntry> {
+    let pending = this.loading.get(hash);
+    if (!pending) {
+      const generation = this.generation;
+      pending = this.load(hash)
+        .then((viewer) => {
+          const entry = { viewer, until: now + this.cacheMs };
+          if (generation === this.generation) {
+            if (this.cache.size >= MAX_CACHE) this.cache.clear();
+            this.cache.set(hash, entry);
+          }
+          return entry;
+        })
+        .finally(() => {
+          if (this.loading.get(hash) === pending) this.loading.delete(hash);
+        });
+      this.loading.set(hash, pending);
+    }
+    return pending;
   }
 
   private async load(hash: string): Promise<ViewerIdentity | null> {

@@ -137,11 +137,15 @@ export async function verifyAudit(db: Db, onProgress?: (checked: number) => void
     onProgress?.(entries);
   }
   const head = (await db.select().from(auditHead).where(eq(auditHead.id, 1)))[0];
-  if (head && (head.seq !== lastSeq || head.hash !== prevHash))
+  if (head && head.seq > lastSeq)
     problems.push({
-      seq: head.seq,
+      seq: lastSeq + 1,
       problem: `the chain ends at ${lastSeq} but its head says ${head.seq}: entries were removed from the end`,
     });
+  else if (head && head.seq < lastSeq)
+    problems.push({ seq: head.seq + 1, problem: `entries after the head (${head.seq}) were appended outside the hub` });
+  else if (head && head.hash !== prevHash)
+    problems.push({ seq: lastSeq, problem: "the last entry does not match the head's hash: it was replaced" });
   if (!head && entries > 0) problems.push({ seq: 0, problem: "the chain's head is missing" });
   return { ok: problems.length === 0, entries, problems };
 }

@@ -1,0 +1,17 @@
+import { cliConfig, describeDatabase, ExitCode, migrateAndReport, plural, runCli, withDatabase } from "./common";
+
+/**
+ * `npm run db:migrate`: applies the migrations in drizzle/ to DATABASE_URL's PostgreSQL, or to
+ * PGlite in PGLITE_DIR, and prints which ones it applied. Safe to run any number of times.
+ */
+runCli(async () => {
+  const config = cliConfig();
+  const where = describeDatabase(config);
+  const report = await withDatabase(config, migrateAndReport);
+  process.stdout.write(
+    report.applied.length
+      ? `Applied ${plural(report.applied.length, "migration")} to ${where}: ${report.applied.join(", ")}\n`
+      : `${where} is up to date (${plural(report.known, "migration")}); nothing to apply.\n`,
+  );
+  return ExitCode.OK;
+});
