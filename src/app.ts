@@ -53,15 +53,16 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     const { schema } = await buildHubSchema();
     const apollo = createApollo(schema, services);
     await apollo.start();
+    const limiter = new RateLimiter(config.RATE_LIMIT_PER_SECOND, config.RATE_LIMIT_BURST);
     const handler = createHttpHandler({
       services,
       apollo,
-      limiter: new RateLimiter(config.RATE_LIMIT_PER_SECOND, config.RATE_LIMIT_BURST),
+      limiter,
       ping: () => database.ping(),
     });
     const server = createServer((req, res) => void handler(req, res));
     server.keepAliveTimeout = 5_000;
-    const closeSockets = attachWebSocket(server, schema, services);
+    const closeSockets = attachWebSocket(server, schema, services, limiter);
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(config.PORT, config.HOST, () => resolve());

@@ -113,6 +113,26 @@ describe("graphql-ws on /graphql", () => {
   });
 });
 
+describe("rate limit over the socket", () => {
+  it("answers RATE_LIMITED once the token's budget, shared with HTTP, is spent", async () => {
+    const hub = await startHub({ RATE_LIMIT_BURST: 2, RATE_LIMIT_PER_SECOND: 1 });
+    try {
+      const reader = await hub.world.account(await hub.world.org("MEMBER_STATE"), "READER");
+      expect((await hub.gql(reader.token, "{ viewer { role } }")).status).toBe(200);
+      const client = connect(hub.wsUrl, `Bearer ${reader.token}`);
+      expect((await run(client, "{ viewer { role } }")).results).toEqual([{ data: { viewer: { role: "READER" } } }]);
+      const limited = await run(client, "{ viewer { role } }");
+      expect(limited.results).toEqual([]);
+      expect((limited.error as { extensions?: Record<string, unknown> }[])[0]?.extensions).toMatchObject({
+        code: "RATE_LIMITED",
+        retryAfter: 1,
+      });
+    } finally {
+      await hub.dispose();
+    }
+  });
+});
+
 describe("shutdown", () => {
   it("closes an open socket with 1001 (going away) when the hub is disposed", async () => {
     const hub = await startHub();

@@ -46,6 +46,8 @@ export const forbidden = (message = "Not allowed for this account") => new HubEr
 export const notFound = (what: string) => new HubError(ErrorCode.NOT_FOUND, `${what} not found`);
 export const badInput = (field: string, message: string) =>
   new HubError(ErrorCode.BAD_USER_INPUT, `${field}: ${message}`, { field });
+export const rateLimited = (retryAfter: number) =>
+  new HubError(ErrorCode.RATE_LIMITED, `Rate limit exceeded; retry in ${retryAfter} s`, { retryAfter });
 export const conflict = (message: string, extensions: Record<string, unknown> = {}) =>
   new HubError(ErrorCode.CONFLICT, message, extensions);
 

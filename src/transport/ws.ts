@@ -10,7 +10,8 @@ import {
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
 import { createContext, type Services } from "../context";
-import { formatError } from "../shared/errors";
+import { formatError, rateLimited } from "../shared/errors";
+import type { RateLimiter } from "./rate-limit";
 import { checkOperationLimits } from "../shared/limits";
 import type { ViewerIdentity } from "../modules/access";
 
@@ -26,7 +27,7 @@ type Extra = {
  * a bad token closes the socket with 4403 Forbidden. Returns a dispose that closes every socket
  * with 1001 (going away).
  */
-export function attachWebSocket(server: Server, schema: GraphQLSchema, services: Services) {
+export function attachWebSocket(server: Server, schema: GraphQLSchema, services: Services, limiter: RateLimiter) {
   const wss = new WebSocketServer({ server, path: "/graphql", maxPayload: services.config.MAX_BODY_BYTES });
   const format = formatError(services.log);
   const { MAX_DEPTH, MAX_COST, MAX_ALIASES } = services.config;
@@ -70,6 +71,12 @@ export function attachWebSocket(server: Server, schema: GraphQLSchema, services:
           operationName: payload.operationName ?? null,
           errorCodes: [],
         });
+        // The same per-token budget as HTTP: each operation takes one request from it.
+        const viewer = ctx.extra.viewer;
+        const wait = limiter.take(
+          viewer ? `t:${viewer.tokenId}` : `a:${ctx.extra.request.socket.remoteAddress ?? "?"}`,
+        );
+        if (wait > 0) return [rateLimited(wait)];
         let document;
         try {
           document = parse(payload.query);
