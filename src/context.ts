@@ -45,8 +45,14 @@ export function createContext(services: Services, viewer: ViewerIdentity | null)
     viewer,
     services,
     trace: { operationName: null, errorCodes: [] },
-    loaders: viewer ? createAccessLoaders(services.db, viewer) : NO_LOADERS,
+    loaders: viewer ? primed(createAccessLoaders(services.db, viewer), viewer) : NO_LOADERS,
   };
+}
+
+function primed(loaders: AccessLoaders, viewer: ViewerIdentity): AccessLoaders {
+  loaders.account.prime(viewer.accountId, viewer.account);
+  loaders.organization.prime(viewer.organizationId, viewer.organization);
+  return loaders;
 }
 
 /** The viewer, or UNAUTHENTICATED: every field but `__typename` needs one. */

@@ -53,6 +53,9 @@ export function createApollo(schema: GraphQLSchema, services: Services): ApolloS
     // request cannot set, so Apollo's CSRF guard would only block plain GET clients.
     csrfPrevention: false,
     introspection: true,
+    // createApp's dispose owns shutdown (in-flight requests finish first); Apollo must not stop
+    // itself on SIGTERM/SIGINT ahead of it.
+    stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginInlineTraceDisabled(),

@@ -37,15 +37,17 @@ export class AccountResolver {
   }
 
   @Mutation(() => Account)
-  updateAccount(
+  async updateAccount(
     @Arg("id", () => ID) id: string,
     @Arg("input", () => UpdateAccountInput) input: UpdateAccountInput,
     @Ctx() ctx: Context,
   ) {
     const v = viewerOf(ctx);
-    return ctx.services.mutate(v, { operation: "updateAccount", targetIds: [id] }, (tx) =>
+    const account = await ctx.services.mutate(v, { operation: "updateAccount", targetIds: [id] }, (tx) =>
       updateAccount(tx, v, id, input),
     );
+    ctx.services.auth.forget(); // viewers carry their account's row and role
+    return account;
   }
 
   @Mutation(() => Account, { description: "Disables an account; its tokens stop working within a second." })

@@ -4,6 +4,7 @@ import { unauthenticated } from "../../shared/errors";
 import { accounts, apiTokens, organizations, sharingGroupMembers, sharingGroups } from "./access.table";
 import { bearerToken, hashToken, isWellFormedToken } from "./tokens";
 import type { ViewerIdentity } from "./viewer";
+import { toAccount, toOrganization } from "./access.mappers";
 import type { RoleValue } from "./access.enums";
 import type { OrganizationKind } from "./tlp";
 
@@ -84,10 +85,8 @@ export class AuthService {
         tokenId: apiTokens.id,
         expiresAt: apiTokens.expiresAt,
         lastUsedAt: apiTokens.lastUsedAt,
-        accountId: accounts.id,
-        role: accounts.role,
-        organizationId: organizations.id,
-        organizationKind: organizations.kind,
+        account: accounts,
+        organization: organizations,
         groupIds: sql<string[]>`array(
           select ${sharingGroupMembers.groupId} from ${sharingGroupMembers}
             where ${sharingGroupMembers.organizationId} = ${organizations.id}
@@ -106,10 +105,13 @@ export class AuthService {
       await this.db.update(apiTokens).set({ lastUsedAt: new Date() }).where(eq(apiTokens.id, r.tokenId));
     }
     return Object.freeze({
-      accountId: r.accountId,
-      role: r.role as RoleValue,
-      organizationId: r.organizationId,
-      organizationKind: r.organizationKind as OrganizationKind,
+      accountId: r.account.id,
+      role: r.account.role as RoleValue,
+      organizationId: r.organization.id,
+      organizationKind: r.organization.kind as OrganizationKind,
+      // Primed into the request's loaders: `viewer { account organization }` costs no query.
+      account: toAccount(r.account),
+      organization: toOrganization(r.organization),
       groupIds: Object.freeze(r.groupIds ?? []),
       tokenId: r.tokenId,
       tokenExpiresAt: r.expiresAt,

@@ -77,16 +77,18 @@ export class OrganizationResolver {
   }
 
   @Mutation(() => Organization)
-  updateOrganization(
+  async updateOrganization(
     @Arg("id", () => ID) id: string,
     @Arg("input", () => UpdateOrganizationInput) input: UpdateOrganizationInput,
     @Ctx() ctx: Context,
   ) {
     const v = viewerOf(ctx);
-    return ctx.services.mutate(v, { operation: "updateOrganization", targetIds: [id] }, (tx) => {
+    const org = await ctx.services.mutate(v, { operation: "updateOrganization", targetIds: [id] }, (tx) => {
       assertOperatorAdmin(v);
       return updateOrganization(tx, id, input);
     });
+    ctx.services.auth.forget(); // viewers carry their organisation's row
+    return org;
   }
 
   @Mutation(() => Organization, {

@@ -2,6 +2,7 @@ import type { RoleValue } from "./access.enums";
 import { atLeast, Role } from "./access.enums";
 import { forbidden } from "../../shared/errors";
 import { OrganizationKind, type AccessViewer } from "./tlp";
+import type { Account, Organization } from "./access.type";
 
 /** The authenticated caller, resolved from a token (cached for at most TOKEN_CACHE_MS). */
 export interface ViewerIdentity extends AccessViewer {
@@ -9,6 +10,9 @@ export interface ViewerIdentity extends AccessViewer {
   readonly role: RoleValue;
   readonly tokenId: string;
   readonly tokenExpiresAt: Date | null;
+  /** The account and organisation rows as of the token check (at most TOKEN_CACHE_MS old). */
+  readonly account: Account;
+  readonly organization: Organization;
 }
 
 export const isOperatorAdmin = (v: ViewerIdentity) =>
