@@ -50,6 +50,7 @@ describe("viewer", () => {
   it("answers who the token belongs to", async () => {
     const r = await op(hub.url, xaAdmin.token, ViewerDocument);
     expect(r.errors).toBeUndefined();
+    expect(r.headers.get("cache-control")).toBe("no-store");
     expect(r.data?.viewer).toMatchObject({
       role: "ADMIN",
       account: { id: xaAdmin.gid },

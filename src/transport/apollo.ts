@@ -59,6 +59,9 @@ export function createApollo(schema: GraphQLSchema, services: Services): ApolloS
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
+      // Answers are per viewer and never cacheable; the HTTP layer says so (no-store). Without
+      // this plugin Apollo also stops wrapping every field resolver to compute cache hints.
+      ApolloServerPluginCacheControlDisabled(),
       limitsPlugin(services),
       tracePlugin,
     ],

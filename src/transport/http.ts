@@ -126,7 +126,7 @@ export function createHttpHandler({ services, apollo, limiter, ping }: HttpDeps)
         context: async () => context,
       });
       status = result.status ?? 200;
-      const out: Record<string, string> = {};
+      const out: Record<string, string> = { "cache-control": "no-store" };
       for (const [k, v] of result.headers) out[k] = v;
       if (result.body.kind === "complete") {
         res.writeHead(status, { ...out, "content-length": Buffer.byteLength(result.body.string) });
