@@ -192,6 +192,11 @@ describe("invisible answers like nonexistent", () => {
       id: toGlobalId("SharingGroup", crypto.randomUUID()),
     });
     const garbage = await op(hub.url, xaAdmin.token, SharingGroupDocument, { id: "not-an-id" });
+    // A serial key on a uuid-keyed type must not reach the database as a bad uuid.
+    const serial = await op(hub.url, xaAdmin.token, SharingGroupDocument, { id: toGlobalId("SharingGroup", 42) });
+    const serialNode = await op(hub.url, xaAdmin.token, NodeByIdDocument, { id: toGlobalId("Organization", 42) });
+    expect(serial.errors).toEqual(missing.errors);
+    expect(serialNode.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
     expect(hidden.errors).toEqual(missing.errors);
     expect(garbage.errors).toEqual(missing.errors);
     expect(hidden.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");

@@ -17,7 +17,7 @@ export { hashToken, newToken, displayPrefix, isWellFormedToken } from "./tokens"
 export { assertCanManage, assertOperatorAdmin, assertRole, isOperatorAdmin } from "./viewer";
 export type { ViewerIdentity } from "./viewer";
 export { Role } from "./access.enums";
-export { loadNode } from "./node.resolver";
+export { loadNode, registerNodeType } from "./node.resolver";
 export { Organization, Account, SharingGroup, Contact, Node } from "./access.type";
 import { OrganizationResolver } from "./organization.resolver";
 import { AccountResolver } from "./account.resolver";

@@ -1,0 +1,70 @@
+import type { Tlp } from "../access/tlp";
+import type { ObservableType } from "./normalize";
+
+/**
+ * What every parser (STIX, MISP, CSV) yields: format-neutral claims about raw values. The ingest
+ * engine normalises the values, applies the feed's defaults for whatever an item leaves out,
+ * and writes them set-based.
+ */
+export interface ReportItem {
+  kind: "report";
+  /** Where the item came from in the input, for the rejection list: "objects[12]", "line 40". */
+  ref: string;
+  /** The raw value (refanged and normalised later); for STIX_PATTERN the whole pattern. */
+  value: string;
+  /** The type when the source says it; otherwise it is detected from the value. */
+  type?: ObservableType;
+  tlp?: Tlp;
+  /** Audience organisations / sharing groups by hub id, when the source maps to them. */
+  audienceOrgIds?: string[];
+  audienceGroupIds?: string[];
+  /** STIX 0-100. */
+  confidence?: number;
+  firstSeen?: Date;
+  lastSeen?: Date;
+  validFrom?: Date;
+  validUntil?: Date;
+  labels?: string[];
+  killChainPhases?: { killChainName: string; phaseName: string }[];
+  description?: string;
+  stixId?: string;
+  stixModified?: Date;
+  revoked?: boolean;
+}
+
+export interface SightingItem {
+  kind: "sighting";
+  ref: string;
+  /** The sighted value, when the source gives it directly (MISP sightings, STIX observed-data). */
+  value?: string;
+  type?: ObservableType;
+  /** Or the STIX id of the indicator sighted, resolved against reports in the same ingest or earlier. */
+  sightingOfRef?: string;
+  tlp?: Tlp;
+  audienceOrgIds?: string[];
+  audienceGroupIds?: string[];
+  firstSeen?: Date;
+  lastSeen?: Date;
+  count?: number;
+  stixId?: string;
+}
+
+/** An input element that could not become an item, with the reason (never silently dropped). */
+export interface RejectedItem {
+  kind: "rejected";
+  ref: string;
+  value?: string;
+  reason: string;
+}
+
+/** Something the parser noticed but is not an indicator (e.g. an unsupported object type). */
+export interface SkippedItem {
+  kind: "skipped";
+  ref: string;
+  reason: string;
+}
+
+export type ParsedItem = ReportItem | SightingItem | RejectedItem | SkippedItem;
+
+/** Parsers read a byte stream and yield items as they go: memory stays bounded by the item. */
+export type Parser = (input: AsyncIterable<Uint8Array | string>) => AsyncIterable<ParsedItem>;
