@@ -1,7 +1,8 @@
 /**
  * Validation of STIX 2.1 output against the official OASIS JSON schemas (draft 2020-12) in
  * ../shared/fixtures/stix2.1-json-schemas, plus the rules the schemas cannot express (timestamp
- * order). A test helper, not a test file.
+ * order), and TLP 2.0 marking definitions against the extension's own schema. A test helper, not
+ * a test file.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -10,10 +11,18 @@ import { domainToASCII } from "node:url";
 import Ajv2020 from "ajv/dist/2020";
 import type { AnySchemaObject, ErrorObject, ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
+import draft07 from "ajv/dist/refs/json-schema-draft-07.json";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const fixturesDir = path.resolve(repoRoot, "../shared/fixtures");
 export const schemasDir = path.join(fixturesDir, "stix2.1-json-schemas", "schemas");
+/** The TLP 2.0 marking extension's JSON schema (draft-07): it pins the five marking definitions. */
+export const tlp2SchemaFile = path.join(
+  fixturesDir,
+  "stix2.1-tlp2-marking-extension",
+  "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d.json",
+);
+const TLP2_EXTENSION = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d";
 
 function jsonFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -37,6 +46,7 @@ interface Loaded {
   /** STIX type → the $id of the schema for objects of that type. */
   byType: Map<string, string>;
   bundleId: string;
+  tlp2Id: string;
 }
 
 let loaded: Loaded | undefined;
@@ -61,7 +71,11 @@ function load(): Loaded {
       byType.set(name, schema.$id);
     else if (name === "bundle") bundleId = schema.$id;
   }
-  loaded = { ajv, byType, bundleId };
+  // The TLP 2.0 extension's schema is draft-07 and $refs the 2.1 schemas by their absolute $id.
+  ajv.addMetaSchema(draft07);
+  const tlp2 = JSON.parse(readFileSync(tlp2SchemaFile, "utf8")) as AnySchemaObject & { $id: string };
+  ajv.addSchema(tlp2);
+  loaded = { ajv, byType, bundleId, tlp2Id: tlp2.$id };
   return loaded;
 }
 
@@ -75,7 +89,7 @@ function describe(errors: ErrorObject[] | null | undefined, where: string): stri
   return (errors ?? []).map((e) => `${where}${e.instancePath || "/"} ${e.message ?? e.keyword}`);
 }
 
-/** Compares two STIX (RFC 3339, Z) timestamps exactly, fractions of any length included. */
+/** Compares two STIX (RFC 3339, Z) timestamps exactly, fractions of any length included; NaN if one is not one. */
 export function compareTimestamps(a: string, b: string): number {
   const split = (t: string): [number, string] => {
     const m = /^(.*T\d{2}:\d{2}:\d{2})(?:\.(\d+))?Z$/.exec(t);
@@ -84,6 +98,7 @@ export function compareTimestamps(a: string, b: string): number {
   };
   const [sa, fa] = split(a);
   const [sb, fb] = split(b);
+  if (Number.isNaN(sa) || Number.isNaN(sb)) return Number.NaN;
   if (sa !== sb) return sa < sb ? -1 : 1;
   return fa < fb ? -1 : fa > fb ? 1 : 0;
 }
@@ -117,6 +132,12 @@ function validateObject(object: unknown, where: string): string[] {
   if (!id) return [`${where}/type no schema for STIX type "${type}"`];
   const v = validator(id);
   const errors = v(o) ? [] : describe(v.errors, where);
+  // A marking definition that uses the TLP 2.0 extension must also be one of its five objects.
+  const ext = o.extensions;
+  if (type === "marking-definition" && typeof ext === "object" && ext !== null && TLP2_EXTENSION in ext) {
+    const t = validator(load().tlp2Id);
+    if (!t(o)) errors.push(...describe(t.errors, `${where} (TLP 2.0 extension)`));
+  }
   return [...errors, ...orderErrors(o, where)];
 }
 
