@@ -13,6 +13,7 @@ import { createHttpHandler } from "./transport/http";
 import { RateLimiter } from "./transport/rate-limit";
 import { attachWebSocket } from "./transport/ws";
 import { bootstrapOperator } from "./bootstrap";
+import { exportStix, formatFromContentType, ingestPayload } from "./modules/indicators";
 
 export interface App {
   readonly server: Server;
@@ -59,6 +60,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       apollo,
       limiter,
       ping: () => database.ping(),
+      ingest: (viewer, feedId, body, contentType) =>
+        ingestPayload(database.db, viewer, feedId, body, formatFromContentType(contentType)),
+      exportStix: (viewer, onwardSharing) => exportStix(database.db, viewer, { onwardSharing }),
     });
     const server = createServer((req, res) => void handler(req, res));
     server.keepAliveTimeout = 5_000;

@@ -4,6 +4,10 @@ import type { Db } from "./db/client";
 import { unauthenticated } from "./shared/errors";
 import type { Logger } from "./shared/logger";
 import { createAccessLoaders, type AccessLoaders } from "./modules/access/access.loaders";
+import { createIndicatorLoaders, type IndicatorLoaders } from "./modules/indicators/indicators.loaders";
+
+/** Every module's loaders, fresh per operation and bound to its viewer. */
+export type Loaders = AccessLoaders & IndicatorLoaders;
 import type { AuthService } from "./modules/access/auth.service";
 import type { ViewerIdentity } from "./modules/access/viewer";
 import type { MutationRunner } from "./modules/audit/mutation";
@@ -23,13 +27,13 @@ export interface Context {
   readonly viewer: ViewerIdentity | null;
   readonly services: Services;
   /** Fresh per operation, bound to the viewer; throws UNAUTHENTICATED when there is none. */
-  readonly loaders: AccessLoaders;
+  readonly loaders: Loaders;
   /** Filled while the operation runs, for its log line. */
   readonly trace: { operationName: string | null; errorCodes: string[] };
 }
 
 /** Stands in for the loaders of an anonymous request: any use is UNAUTHENTICATED. */
-const NO_LOADERS = new Proxy({} as AccessLoaders, {
+const NO_LOADERS = new Proxy({} as Loaders, {
   get() {
     throw unauthenticated();
   },
@@ -45,11 +49,12 @@ export function createContext(services: Services, viewer: ViewerIdentity | null)
     viewer,
     services,
     trace: { operationName: null, errorCodes: [] },
-    loaders: viewer ? primed(createAccessLoaders(services.db, viewer), viewer) : NO_LOADERS,
+    loaders: viewer ? createLoaders(services.db, viewer) : NO_LOADERS,
   };
 }
 
-function primed(loaders: AccessLoaders, viewer: ViewerIdentity): AccessLoaders {
+function createLoaders(db: Db, viewer: ViewerIdentity): Loaders {
+  const loaders = { ...createAccessLoaders(db, viewer), ...createIndicatorLoaders(db, viewer) };
   loaders.account.prime(viewer.accountId, viewer.account);
   loaders.organization.prime(viewer.organizationId, viewer.organization);
   return loaders;

@@ -7,11 +7,12 @@ import { buildSchema, createResolversMap } from "type-graphql";
 import type { Context } from "./context";
 import { accessResolvers, loadNode } from "./modules/access";
 import { auditResolvers } from "./modules/audit";
+import { indicatorResolvers } from "./modules/indicators";
 import { viewerOf } from "./context";
 import { fromGlobalId } from "./shared/ids";
 
 /** Federation 2 entity types: each resolves references through `loadNode`, i.e. the access rule. */
-const ENTITIES = ["Organization", "Account", "SharingGroup", "Contact"] as const;
+const ENTITIES = ["Organization", "Account", "SharingGroup", "Contact", "Indicator"] as const;
 
 const FEDERATION_LINK = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])`;
 
@@ -21,7 +22,7 @@ const FEDERATION_LINK = `extend schema @link(url: "https://specs.apollo.dev/fede
  */
 export async function buildHubSchema(): Promise<{ schema: GraphQLSchema; publicSchema: GraphQLSchema }> {
   const base = await buildSchema({
-    resolvers: [...accessResolvers, ...auditResolvers],
+    resolvers: [...accessResolvers, ...auditResolvers, ...indicatorResolvers],
     validate: false,
     emitSchemaFile: false,
   });

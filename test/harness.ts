@@ -28,10 +28,10 @@ export interface TestDatabase {
  * A database of the test's own, migrated: in-memory PGlite, or on PostgreSQL a new database
  * created from TEST_DATABASE_URL (dropped again on dispose), so test files never share state.
  */
-export async function createTestDatabase(): Promise<TestDatabase> {
+export async function createTestDatabase(opts: { onQuery?: (sql: string) => void } = {}): Promise<TestDatabase> {
   const adminUrl = process.env.TEST_DATABASE_URL;
   if (!adminUrl) {
-    const database = await openDatabase({});
+    const database = await openDatabase({ onQuery: opts.onQuery });
     await database.migrate();
     return { database, dispose: () => database.close() };
   }
@@ -40,7 +40,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   await admin.unsafe(`create database ${name}`);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  const database = await openDatabase({ url: url.toString(), poolMax: 5 });
+  const database = await openDatabase({ url: url.toString(), poolMax: 5, onQuery: opts.onQuery });
   await database.migrate();
   return {
     database,
@@ -76,8 +76,11 @@ export interface GqlResult<T> {
 }
 
 /** Boots the real app on port 0 over a database of its own. */
-export async function startHub(overrides: Partial<Config> = {}): Promise<TestHub> {
-  const tdb = await createTestDatabase();
+export async function startHub(
+  overrides: Partial<Config> = {},
+  opts: { onQuery?: (sql: string) => void } = {},
+): Promise<TestHub> {
+  const tdb = await createTestDatabase(opts);
   const config = testConfig({
     PORT: 0,
     LOG_LEVEL: (process.env.TEST_LOG_LEVEL as Config["LOG_LEVEL"]) ?? "silent",

@@ -53,8 +53,14 @@ describe("normalisation", () => {
     if (!r.ok) expect(r.reason).toMatch(reason);
   });
 
-  it("keeps a STIX pattern whole", () => {
-    const p = "[file:name = 'x.exe' AND file:size > 100]";
+  it.each([
+    "[file:name = 'x.exe' AND file:size > 100]",
+    "([ipv4-addr:value = '198.51.100.1'] AND [domain-name:value = 'x.example']) WITHIN 300 SECONDS",
+  ])("keeps the STIX pattern %s whole", (p) => {
     expect(normalize(` ${p} `, "STIX_PATTERN")).toEqual({ ok: true, type: "STIX_PATTERN", value: p });
+  });
+
+  it("refuses a STIX pattern without any comparison", () => {
+    expect(normalize("not a pattern", "STIX_PATTERN").ok).toBe(false);
   });
 });

@@ -33,6 +33,8 @@ export interface DatabaseOptions {
   /** PGlite data folder; omitted means in memory. */
   pgliteDir?: string | undefined;
   poolMax?: number;
+  /** Called with each statement's SQL text (tests count the statements an operation issues). */
+  onQuery?: (sql: string) => void;
 }
 
 /** Opens PostgreSQL (with a URL) or embedded PGlite (without). */
@@ -44,7 +46,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       onnotice: () => {},
       connection: { application_name: "incident-sharing-hub" },
     });
-    const db = drizzlePostgres(client, { schema }) as unknown as Db;
+    const db = drizzlePostgres(client, { schema, logger: queryLogger(opts) }) as unknown as Db;
     return {
       db,
       kind: "postgres",
@@ -66,7 +68,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   if (opts.pgliteDir) mkdirSync(opts.pgliteDir, { recursive: true });
   const client = opts.pgliteDir ? new PGlite(opts.pgliteDir) : new PGlite();
   await client.waitReady;
-  const db = drizzlePglite(client, { schema }) as unknown as Db;
+  const db = drizzlePglite(client, { schema, logger: queryLogger(opts) }) as unknown as Db;
   return {
     db,
     kind: "pglite",
@@ -75,6 +77,11 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     close: () => client.close(),
   };
 }
+
+const queryLogger = (opts: DatabaseOptions) => {
+  const onQuery = opts.onQuery;
+  return onQuery ? { logQuery: (query: string) => onQuery(query) } : false;
+};
 
 async function ping(db: Db): Promise<boolean> {
   try {

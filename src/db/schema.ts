@@ -1,3 +1,4 @@
 // Every table, for drizzle-kit and for the typed client. Modules own their tables.
 export * from "../modules/access/access.table";
 export * from "../modules/audit/audit.table";
+export * from "../modules/indicators/indicators.table";

@@ -1,14 +1,29 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { HeaderMap, type ApolloServer } from "@apollo/server";
+import { GraphQLError } from "graphql";
 import { createContext, type Context, type Services } from "../context";
 import { ErrorCode, HubError } from "../shared/errors";
+import type { ViewerIdentity } from "../modules/access";
 import type { RateLimiter } from "./rate-limit";
+
+/** A streamed ingest: the body, its media type, and the feed named in the query string. */
+export type IngestHandler = (
+  viewer: ViewerIdentity,
+  feedId: string,
+  body: AsyncIterable<Uint8Array>,
+  contentType: string | undefined,
+) => Promise<unknown>;
+
+/** A streamed STIX export for a viewer, as string chunks. */
+export type ExportHandler = (viewer: ViewerIdentity, onwardSharing: boolean) => AsyncIterable<string>;
 
 export interface HttpDeps {
   services: Services;
   apollo: ApolloServer<Context>;
   limiter: RateLimiter;
   ping: () => Promise<boolean>;
+  ingest: IngestHandler;
+  exportStix: ExportHandler;
 }
 
 class BodyTooLarge extends Error {}
@@ -32,11 +47,22 @@ function readBody(req: IncomingMessage, max: number): Promise<string> {
   });
 }
 
+/** The request body as a stream, cut off with BodyTooLarge past `max` bytes. */
+async function* limited(req: IncomingMessage, max: number): AsyncIterable<Uint8Array> {
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > max) throw new BodyTooLarge();
+    yield chunk;
+  }
+}
+
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     "content-type": "application/json; charset=utf-8",
     "content-length": Buffer.byteLength(text),
+    "cache-control": "no-store",
     ...headers,
   });
   res.end(text);
@@ -46,121 +72,197 @@ const errorBody = (message: string, code: string, extra: Record<string, unknown>
   errors: [{ message, extensions: { code, ...extra } }],
 });
 
-/** The one HTTP entry: GraphQL over HTTP on /graphql, and the health endpoints. No SQL here. */
-export function createHttpHandler({ services, apollo, limiter, ping }: HttpDeps) {
+const STATUS_OF_CODE: Record<string, number> = {
+  [ErrorCode.UNAUTHENTICATED]: 401,
+  [ErrorCode.FORBIDDEN]: 403,
+  [ErrorCode.NOT_FOUND]: 404,
+  [ErrorCode.BAD_USER_INPUT]: 400,
+  [ErrorCode.CONFLICT]: 409,
+  [ErrorCode.RATE_LIMITED]: 429,
+};
+
+/** What each request leaves for its log line. */
+interface Outcome {
+  status: number;
+  viewer: ViewerIdentity | null;
+  ctx?: Context;
+  codes: string[];
+}
+
+/**
+ * The one HTTP entry: GraphQL over HTTP on /graphql, streamed ingest on /ingest, and the health
+ * endpoints. Authentication and the rate limit run once here for both; no SQL, no domain rules.
+ */
+export function createHttpHandler({ services, apollo, limiter, ping, ingest, exportStix }: HttpDeps) {
   const { config, log, auth } = services;
+
+  /** Authenticates and takes from the token's budget; answers and returns undefined when it may not go on. */
+  async function gate(
+    req: IncomingMessage,
+    res: ServerResponse,
+    out: Outcome,
+  ): Promise<ViewerIdentity | null | undefined> {
+    let viewer: ViewerIdentity | null;
+    try {
+      viewer = await auth.authenticate(req.headers.authorization);
+    } catch (e) {
+      if (!(e instanceof HubError)) throw e;
+      sendJson(res, (out.status = 401), errorBody(e.message, ErrorCode.UNAUTHENTICATED), {
+        "www-authenticate": "Bearer",
+      });
+      return undefined;
+    }
+    out.viewer = viewer;
+    const wait = limiter.take(viewer ? `t:${viewer.tokenId}` : `a:${req.socket.remoteAddress ?? "?"}`);
+    if (wait > 0) {
+      const body = errorBody(`Rate limit exceeded; retry in ${wait} s`, ErrorCode.RATE_LIMITED, { retryAfter: wait });
+      sendJson(res, (out.status = 429), body, { "retry-after": String(wait) });
+      return undefined;
+    }
+    return viewer;
+  }
+
+  const tooLarge = (res: ServerResponse, out: Outcome, max: number, name: string) =>
+    sendJson(
+      res,
+      (out.status = 413),
+      errorBody(`Request body exceeds ${max} bytes (${name})`, ErrorCode.BAD_USER_INPUT, { limit: name }),
+      { connection: "close" },
+    );
+
+  async function graphql(req: IncomingMessage, res: ServerResponse, url: URL, out: Outcome) {
+    if (req.method !== "GET" && req.method !== "POST")
+      return sendJson(res, (out.status = 405), errorBody("Use GET or POST", "BAD_REQUEST"), { allow: "GET, POST" });
+    const viewer = await gate(req, res, out);
+    if (viewer === undefined) return;
+    let raw: string;
+    try {
+      raw = req.method === "POST" ? await readBody(req, config.MAX_BODY_BYTES) : "";
+    } catch (e) {
+      if (e instanceof BodyTooLarge) return tooLarge(res, out, config.MAX_BODY_BYTES, "MAX_BODY_BYTES");
+      throw e;
+    }
+    const headers = new HeaderMap();
+    for (const [k, v] of Object.entries(req.headers))
+      if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(", ") : v);
+    let body: unknown = raw;
+    if (req.method === "POST" && /^application\/(graphql-response\+)?json\b/i.test(headers.get("content-type") ?? "")) {
+      try {
+        body = raw === "" ? undefined : JSON.parse(raw);
+      } catch {
+        return sendJson(res, (out.status = 400), errorBody("The request body is not valid JSON", "BAD_REQUEST"));
+      }
+    }
+    const ctx = (out.ctx = createContext(services, viewer));
+    const result = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: req.method, headers, search: url.search, body },
+      context: async () => ctx,
+    });
+    out.status = result.status ?? 200;
+    const respHeaders: Record<string, string> = { "cache-control": "no-store" };
+    for (const [k, v] of result.headers) respHeaders[k] = v;
+    if (result.body.kind === "complete") {
+      res.writeHead(out.status, { ...respHeaders, "content-length": Buffer.byteLength(result.body.string) });
+      res.end(result.body.string);
+    } else {
+      res.writeHead(out.status, respHeaders);
+      for await (const chunk of result.body.asyncIterator) res.write(chunk);
+      res.end();
+    }
+  }
+
+  async function ingestRoute(req: IncomingMessage, res: ServerResponse, url: URL, out: Outcome) {
+    if (req.method !== "POST")
+      return sendJson(res, (out.status = 405), errorBody("Use POST", "BAD_REQUEST"), { allow: "POST" });
+    const viewer = await gate(req, res, out);
+    if (viewer === undefined) return;
+    if (!viewer)
+      return sendJson(res, (out.status = 401), errorBody("Missing or invalid credentials", ErrorCode.UNAUTHENTICATED));
+    const feed = url.searchParams.get("feed");
+    if (!feed)
+      return sendJson(
+        res,
+        (out.status = 400),
+        errorBody("feed: name the feed as ?feed=ID", ErrorCode.BAD_USER_INPUT, { field: "feed" }),
+      );
+    try {
+      const report = await ingest(viewer, feed, limited(req, config.MAX_INGEST_BYTES), req.headers["content-type"]);
+      sendJson(res, (out.status = 200), { data: { ingest: report } });
+    } catch (e) {
+      if (e instanceof BodyTooLarge) return tooLarge(res, out, config.MAX_INGEST_BYTES, "MAX_INGEST_BYTES");
+      if (
+        !(e instanceof GraphQLError) ||
+        typeof e.extensions.code !== "string" ||
+        !(e.extensions.code in STATUS_OF_CODE)
+      )
+        throw e;
+      out.codes.push(e.extensions.code);
+      const { http: _http, ...extensions } = e.extensions as Record<string, unknown>;
+      sendJson(res, (out.status = STATUS_OF_CODE[e.extensions.code] ?? 400), {
+        errors: [{ message: e.message, extensions }],
+      });
+    }
+  }
+
+  /** GET /export/stix[?onwardSharing=false]: the viewer's STIX bundle, streamed with backpressure. */
+  async function exportRoute(req: IncomingMessage, res: ServerResponse, url: URL, out: Outcome) {
+    if (req.method !== "GET")
+      return sendJson(res, (out.status = 405), errorBody("Use GET", "BAD_REQUEST"), { allow: "GET" });
+    const viewer = await gate(req, res, out);
+    if (viewer === undefined) return;
+    if (!viewer)
+      return sendJson(res, (out.status = 401), errorBody("Missing or invalid credentials", ErrorCode.UNAUTHENTICATED));
+    const onward = url.searchParams.get("onwardSharing") !== "false";
+    res.writeHead((out.status = 200), {
+      "content-type": "application/stix+json;version=2.1",
+      "cache-control": "no-store",
+    });
+    for await (const chunk of exportStix(viewer, onward)) {
+      if (!res.write(chunk)) await new Promise((resolve) => res.once("drain", resolve));
+    }
+    res.end();
+  }
+
   return async (req: IncomingMessage, res: ServerResponse) => {
     const started = performance.now();
     const url = new URL(req.url ?? "/", "http://hub.invalid");
-    let ctx: Context | undefined;
-    let status = 500;
+    const out: Outcome = { status: 500, viewer: null, codes: [] };
     try {
-      if (url.pathname === "/healthz") return sendJson(res, (status = 200), { status: "ok" });
+      if (url.pathname === "/graphql") return await graphql(req, res, url, out);
+      if (url.pathname === "/ingest") return await ingestRoute(req, res, url, out);
+      if (url.pathname === "/export/stix") return await exportRoute(req, res, url, out);
+      if (url.pathname === "/healthz") return sendJson(res, (out.status = 200), { status: "ok" });
       if (url.pathname === "/readyz") {
         const ok = await ping();
-        return sendJson(res, (status = ok ? 200 : 503), { status: ok ? "ready" : "database unreachable" });
+        return sendJson(res, (out.status = ok ? 200 : 503), { status: ok ? "ready" : "database unreachable" });
       }
-      if (url.pathname !== "/graphql")
-        return sendJson(res, (status = 404), errorBody("Not found", ErrorCode.NOT_FOUND));
-      if (req.method !== "GET" && req.method !== "POST")
-        return sendJson(res, (status = 405), errorBody("Use GET or POST", "BAD_REQUEST"), { allow: "GET, POST" });
-
-      let viewer;
-      try {
-        viewer = await auth.authenticate(req.headers.authorization);
-      } catch (e) {
-        if (e instanceof HubError)
-          return sendJson(res, (status = 401), errorBody(e.message, ErrorCode.UNAUTHENTICATED), {
-            "www-authenticate": "Bearer",
-          });
-        throw e;
-      }
-      const wait = limiter.take(viewer ? `t:${viewer.tokenId}` : `a:${req.socket.remoteAddress ?? "?"}`);
-      if (wait > 0)
-        return sendJson(
-          res,
-          (status = 429),
-          errorBody(`Rate limit exceeded; retry in ${wait} s`, ErrorCode.RATE_LIMITED, { retryAfter: wait }),
-          {
-            "retry-after": String(wait),
-          },
-        );
-
-      let raw: string;
-      try {
-        raw = req.method === "POST" ? await readBody(req, config.MAX_BODY_BYTES) : "";
-      } catch (e) {
-        if (e instanceof BodyTooLarge)
-          return sendJson(
-            res,
-            (status = 413),
-            errorBody(
-              `Request body exceeds ${config.MAX_BODY_BYTES} bytes (MAX_BODY_BYTES)`,
-              ErrorCode.BAD_USER_INPUT,
-              { limit: "MAX_BODY_BYTES" },
-            ),
-            {
-              connection: "close",
-            },
-          );
-        throw e;
-      }
-      const headers = new HeaderMap();
-      for (const [k, v] of Object.entries(req.headers))
-        if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(", ") : v);
-      let body: unknown = raw;
-      if (
-        req.method === "POST" &&
-        /^application\/(graphql-response\+)?json\b/i.test(headers.get("content-type") ?? "")
-      ) {
-        try {
-          body = raw === "" ? undefined : JSON.parse(raw);
-        } catch {
-          return sendJson(res, (status = 400), errorBody("The request body is not valid JSON", "BAD_REQUEST"));
-        }
-      }
-      ctx = createContext(services, viewer);
-      const context = ctx;
-      const result = await apollo.executeHTTPGraphQLRequest({
-        httpGraphQLRequest: { method: req.method, headers, search: url.search, body },
-        context: async () => context,
-      });
-      status = result.status ?? 200;
-      const out: Record<string, string> = { "cache-control": "no-store" };
-      for (const [k, v] of result.headers) out[k] = v;
-      if (result.body.kind === "complete") {
-        res.writeHead(status, { ...out, "content-length": Buffer.byteLength(result.body.string) });
-        res.end(result.body.string);
-      } else {
-        res.writeHead(status, out);
-        for await (const chunk of result.body.asyncIterator) res.write(chunk);
-        res.end();
-      }
+      return sendJson(res, (out.status = 404), errorBody("Not found", ErrorCode.NOT_FOUND));
     } catch (e) {
       const id = crypto.randomUUID();
       log.error({ err: e, errorId: id }, "request failed");
-      if (!res.headersSent)
-        sendJson(
-          res,
-          (status = 500),
-          errorBody(`Internal server error (reference ${id})`, ErrorCode.INTERNAL_SERVER_ERROR, { errorId: id }),
-        );
+      const body = errorBody(`Internal server error (reference ${id})`, ErrorCode.INTERNAL_SERVER_ERROR, {
+        errorId: id,
+      });
+      if (!res.headersSent) sendJson(res, (out.status = 500), body);
       else res.destroy();
     } finally {
-      if (url.pathname === "/graphql")
+      if (url.pathname !== "/healthz" && url.pathname !== "/readyz") {
+        const codes = [...(out.ctx?.trace.errorCodes ?? []), ...out.codes];
         log.info(
           {
             kind: "http",
             method: req.method,
-            operationName: ctx?.trace.operationName ?? null,
+            path: url.pathname,
+            operationName: out.ctx?.trace.operationName ?? null,
             durationMs: Math.round((performance.now() - started) * 100) / 100,
-            organizationId: ctx?.viewer?.organizationId ?? null,
-            accountId: ctx?.viewer?.accountId ?? null,
-            status,
-            outcome: ctx?.trace.errorCodes.length ? ctx.trace.errorCodes.join(",") : status < 400 ? "ok" : "rejected",
+            organizationId: out.viewer?.organizationId ?? null,
+            accountId: out.viewer?.accountId ?? null,
+            status: out.status,
+            outcome: codes.length ? codes.join(",") : out.status < 400 ? "ok" : "rejected",
           },
           "request",
         );
+      }
     }
   };
 }

@@ -141,9 +141,11 @@ export function normalize(raw: string, type?: ObservableType | null): Normalized
   if (raw.length > MAX_VALUE) return fail(`longer than ${MAX_VALUE} characters`);
   if (type === "STIX_PATTERN") {
     const p = raw.trim();
-    return p.startsWith("[") && p.endsWith("]")
+    // Whole patterns are kept as text; this only refuses what cannot be one ("(...)" groups and
+    // qualifiers such as WITHIN are valid, so no stricter shape check).
+    return /\[[^\]]*:[^\]]*\]/.test(p)
       ? { ok: true, type, value: p }
-      : fail("a STIX pattern is enclosed in [ ]");
+      : fail("not a STIX pattern: no [object:property ...] comparison");
   }
   const v = refang(raw);
   if (!v) return fail("empty value");

@@ -1,0 +1,173 @@
+import { sql, type SQL } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { badInput } from "../../shared/errors";
+import { idOf, toGlobalId } from "../../shared/ids";
+import { paginate, type PageArgs } from "../../shared/pagination";
+import { visibleTo } from "../access/tlp";
+import type { ViewerIdentity } from "../access/viewer";
+import { reports, sightings } from "./indicators.table";
+import { Indicator } from "./indicators.type";
+import type { IndicatorFilter } from "./indicators.input";
+import { rowsOf } from "./ingest.service";
+import { normalize, type ObservableType } from "./normalize";
+
+/** At most this many values in one lookupIndicators call. */
+export const MAX_LOOKUP = 10_000;
+
+/** Live reports (and sightings) this viewer may see: the only rows any indicator figure comes from. */
+export const liveVisibleReports = (viewer: ViewerIdentity): SQL =>
+  sql`${reports.revokedAt} is null and ${visibleTo(viewer, reports)}`;
+export const liveVisibleSightings = (viewer: ViewerIdentity): SQL =>
+  sql`${sightings.revokedAt} is null and ${visibleTo(viewer, sightings)}`;
+
+/**
+ * Per observable: the viewer's view of it, from visible reports and sightings only. `sources`
+ * is 0 when the viewer may see nothing about it, and then the indicator does not exist for it.
+ */
+const viewOf = (viewer: ViewerIdentity): SQL => sql`lateral (
+  select max(v.confidence) as confidence, min(v.first_seen) as first_seen, max(v.last_seen) as last_seen,
+         count(distinct v.org)::int as sources
+  from (
+    select ${reports.confidence} as confidence, ${reports.firstSeen} as first_seen, ${reports.lastSeen} as last_seen,
+           ${reports.ownerOrgId} as org
+      from ${reports} where ${reports.observableId} = observables.id and ${liveVisibleReports(viewer)}
+    union all
+    select null, ${sightings.firstSeen}, ${sightings.lastSeen}, ${sightings.ownerOrgId}
+      from ${sightings} where ${sightings.observableId} = observables.id and ${liveVisibleSightings(viewer)}
+  ) v) as view`;
+
+interface IndicatorRow {
+  id: number | string;
+  type: ObservableType;
+  value: string;
+  stix_id: string;
+  confidence: number | null;
+  first_seen: string | Date | null;
+  last_seen: string | Date | null;
+  sources: number;
+}
+
+const date = (d: string | Date | null) => (d === null ? null : d instanceof Date ? d : new Date(d));
+
+function toIndicator(r: IndicatorRow): Indicator {
+  const id = Number(r.id);
+  return Object.assign(new Indicator(), {
+    id: toGlobalId("Indicator", id),
+    dbId: id,
+    type: r.type,
+    value: r.value,
+    stixId: r.stix_id,
+    confidence: r.confidence === null ? null : Number(r.confidence),
+    firstSeen: date(r.first_seen),
+    lastSeen: date(r.last_seen),
+    sourceCount: Number(r.sources),
+  });
+}
+
+const SELECT = sql`select observables.id, observables.type, observables.value, observables.stix_id,
+  view.confidence, view.first_seen, view.last_seen, view.sources`;
+
+/**
+ * Looks values up in one statement: each is normalised (type detected when not given), then all
+ * are matched at once. Returns one entry per input, in order.
+ */
+export async function lookup(
+  db: Db,
+  viewer: ViewerIdentity,
+  values: readonly string[],
+  type?: ObservableType | null,
+): Promise<{ input: string; error: string | null; indicator: Indicator | null }[]> {
+  if (values.length > MAX_LOOKUP) throw badInput("values", `at most ${MAX_LOOKUP} values in one lookup`);
+  const normalized = values.map((v) => normalize(v, type));
+  const keys = normalized.flatMap((n) => (n.ok ? [{ type: n.type, value: n.value }] : []));
+  const found = new Map<string, Indicator>();
+  if (keys.length) {
+    const rows = rowsOf<IndicatorRow>(
+      await db.execute(sql`${SELECT}
+        from jsonb_to_recordset(${JSON.stringify(keys)}::jsonb) as x(type observable_type, value text)
+        join observables on observables.type = x.type and observables.value = x.value
+        cross join ${viewOf(viewer)}
+        where view.sources > 0`),
+    );
+    for (const r of rows) found.set(`${r.type}\u0000${r.value}`, toIndicator(r));
+  }
+  return values.map((input, i) => {
+    const n = normalized[i];
+    if (!n || !n.ok) return { input, error: n?.reason ?? "unreadable", indicator: null };
+    return { input, error: null, indicator: found.get(`${n.type}\u0000${n.value}`) ?? null };
+  });
+}
+
+/** Loads indicators by observable id for this viewer (null where it may see nothing). */
+export async function indicatorsById(db: Db, viewer: ViewerIdentity, ids: readonly number[]): Promise<Indicator[]> {
+  if (!ids.length) return [];
+  return rowsOf<IndicatorRow>(
+    await db.execute(sql`${SELECT} from observables cross join ${viewOf(viewer)}
+      where observables.id = any(${`{${ids.join(",")}}`}::bigint[]) and view.sources > 0`),
+  ).map(toIndicator);
+}
+
+function filterSql(viewer: ViewerIdentity, f: IndicatorFilter | null | undefined): SQL[] {
+  const where: SQL[] = [sql`view.sources > 0`];
+  if (!f) return where;
+  if (f.types?.length)
+    where.push(
+      sql`observables.type in (${sql.join(
+        f.types.map((t) => sql`${t}`),
+        sql`, `,
+      )})`,
+    );
+  const onReports: SQL[] = [];
+  if (f.feedIds?.length) {
+    const ids = f.feedIds.map((g) => idOf("Feed", g) ?? "00000000-0000-0000-0000-000000000000");
+    onReports.push(sql`${reports.feedId} = any(${`{${ids.join(",")}}`}::uuid[])`);
+  }
+  if (f.ownerIds?.length) {
+    const ids = f.ownerIds.map((g) => idOf("Organization", g) ?? "00000000-0000-0000-0000-000000000000");
+    onReports.push(sql`${reports.ownerOrgId} = any(${`{${ids.join(",")}}`}::uuid[])`);
+  }
+  if (f.minConfidence != null) onReports.push(sql`${reports.confidence} >= ${f.minConfidence}`);
+  if (f.seenSince) onReports.push(sql`${reports.lastSeen} >= ${f.seenSince.toISOString()}::timestamptz`);
+  if (f.label) onReports.push(sql`${f.label} = any(${reports.labels})`);
+  if (f.tlps?.length)
+    onReports.push(
+      sql`${reports.tlp} in (${sql.join(
+        f.tlps.map((t) => sql`${t}`),
+        sql`, `,
+      )})`,
+    );
+  if (onReports.length)
+    where.push(sql`exists (select 1 from ${reports} where ${reports.observableId} = observables.id
+      and ${liveVisibleReports(viewer)} and ${sql.join(onReports, sql` and `)})`);
+  return where;
+}
+
+/** A page of indicators the viewer may see, in observable-id order (stable; new ones come last). */
+export function listIndicators(
+  db: Db,
+  viewer: ViewerIdentity,
+  filter: IndicatorFilter | null | undefined,
+  args: PageArgs,
+  maxPageSize: number,
+) {
+  const where = filterSql(viewer, filter);
+  return paginate({
+    args,
+    maxPageSize,
+    orderBy: [sql`observables.id` as never],
+    keyOf: (i: Indicator) => [i.dbId],
+    fetch: async (after, limit) =>
+      rowsOf<IndicatorRow>(
+        await db.execute(sql`${SELECT} from observables cross join ${viewOf(viewer)}
+          where ${sql.join([...where, ...(after ? [after] : [])], sql` and `)}
+          order by observables.id limit ${limit}`),
+      ).map(toIndicator),
+    count: async () =>
+      Number(
+        rowsOf<{ n: number }>(
+          await db.execute(sql`select count(*)::int as n from observables cross join ${viewOf(viewer)}
+            where ${sql.join(where, sql` and `)}`),
+        )[0]?.n ?? 0,
+      ),
+  });
+}

@@ -1,0 +1,406 @@
+import { eq, sql } from "drizzle-orm";
+import type { Db, Tx } from "../../db/client";
+import { toGlobalId } from "../../shared/ids";
+import { badInput } from "../../shared/errors";
+import type { Tlp } from "../access/tlp";
+import { appendAudit } from "../audit";
+import type { ViewerIdentity } from "../access";
+import { feeds, reports } from "./indicators.table";
+import { visibleTo } from "../access/tlp";
+import type { ParsedItem, ReportItem, SightingItem } from "./ingest.types";
+import { normalize, type ObservableType } from "./normalize";
+import { HUB_STIX_NAMESPACE, scoId, uuidv5 } from "./stix";
+
+/** Items written per statement: well under PostgreSQL's parameter and memory limits. */
+export const CHUNK = 5000;
+/** Rejections listed one by one in a report; beyond that only counted. */
+export const MAX_LISTED = 1000;
+/** Sightings that name an indicator by STIX id wait for the end of the ingest; at most this many. */
+const MAX_PENDING_SIGHTINGS = 200_000;
+
+export interface IngestProblem {
+  ref: string;
+  value?: string;
+  reason: string;
+}
+
+/** What an ingest did, item by item counted. `unchanged` items were already there as sent. */
+export interface IngestReport {
+  feedId: string;
+  reports: { created: number; updated: number; unchanged: number };
+  sightings: { created: number; updated: number; unchanged: number };
+  rejected: number;
+  skipped: number;
+  rejections: IngestProblem[];
+  skips: IngestProblem[];
+}
+
+export type FeedRow = typeof feeds.$inferSelect;
+
+interface ReportRow {
+  type: ObservableType;
+  value: string;
+  stix_id: string;
+  tlp: Tlp;
+  audience_orgs: string[];
+  audience_groups: string[];
+  confidence: number | null;
+  first_seen: string | null;
+  last_seen: string | null;
+  valid_from: string | null;
+  valid_until: string | null;
+  labels: string[];
+  kill_chain_phases: { killChainName: string; phaseName: string }[] | null;
+  description: string | null;
+  report_stix_id: string | null;
+  stix_modified: string | null;
+  revoked: boolean;
+}
+
+interface SightingRow {
+  ref: string;
+  type: ObservableType | null;
+  value: string | null;
+  of_ref: string | null;
+  tlp: Tlp;
+  audience_orgs: string[];
+  audience_groups: string[];
+  first_seen: string | null;
+  last_seen: string | null;
+  count: number;
+  stix_id: string | null;
+}
+
+/** SCOs get their deterministic id; a bare pattern gets one derived the same way from its text. */
+function observableStixId(type: ObservableType, value: string): string {
+  return scoId(type, value) ?? `indicator--${uuidv5(value, HUB_STIX_NAMESPACE)}`;
+}
+
+const iso = (d: Date | undefined) => (d && !Number.isNaN(d.getTime()) ? d.toISOString() : null);
+
+/**
+ * Ingests parsed items for one feed in ONE transaction: all of it lands or none of it does.
+ * Values are normalised here; bad ones are listed with their reason and the rest goes in. Rows
+ * go to the database a chunk at a time as a single jsonb parameter expanded by
+ * jsonb_to_recordset into multi-row upserts: never a statement per item.
+ *
+ * The report says only what happened to this feed's own rows, so submitting a value that someone
+ * else holds under RED looks exactly like submitting a new one (no existence oracle).
+ */
+export async function ingest(
+  db: Db,
+  viewer: ViewerIdentity,
+  feed: FeedRow,
+  items: AsyncIterable<ParsedItem>,
+  onProgress?: (report: IngestReport) => void,
+): Promise<IngestReport> {
+  const report: IngestReport = {
+    feedId: toGlobalId("Feed", feed.id),
+    reports: { created: 0, updated: 0, unchanged: 0 },
+    sightings: { created: 0, updated: 0, unchanged: 0 },
+    rejected: 0,
+    skipped: 0,
+    rejections: [],
+    skips: [],
+  };
+  const reject = (p: IngestProblem) => {
+    report.rejected++;
+    if (report.rejections.length < MAX_LISTED) report.rejections.push(p);
+  };
+  const marking = (i: { tlp?: Tlp; audienceOrgIds?: string[]; audienceGroupIds?: string[] }) => ({
+    tlp: i.tlp ?? (feed.defaultTlp as Tlp),
+    audience_orgs: i.audienceOrgIds ?? feed.defaultAudienceOrgs,
+    audience_groups: i.audienceGroupIds ?? feed.defaultAudienceGroups,
+  });
+
+  await db.transaction(async (tx) => {
+    let reportRows = new Map<string, ReportRow>();
+    let sightingRows: SightingRow[] = [];
+    const pendingSightings: SightingRow[] = [];
+
+    const flush = async () => {
+      if (reportRows.size) await writeReports(tx, feed, [...reportRows.values()], report);
+      if (sightingRows.length) await writeSightings(tx, feed, viewer, sightingRows, report);
+      reportRows = new Map();
+      sightingRows = [];
+      onProgress?.(report);
+    };
+
+    for await (const item of items) {
+      switch (item.kind) {
+        case "rejected":
+          reject(item);
+          break;
+        case "skipped":
+          report.skipped++;
+          if (report.skips.length < MAX_LISTED) report.skips.push(item);
+          break;
+        case "report": {
+          const row = toReportRow(item, marking(item), feed);
+          if ("reason" in row) {
+            reject({ ref: item.ref, value: item.value, reason: row.reason });
+            break;
+          }
+          // One row per observable per chunk: a later version (or a later line) wins.
+          const key = `${row.type}\u0000${row.value}`;
+          const prev = reportRows.get(key);
+          if (!prev || !prev.stix_modified || !row.stix_modified || row.stix_modified >= prev.stix_modified)
+            reportRows.set(key, row);
+          break;
+        }
+        case "sighting": {
+          const row = toSightingRow(item, marking(item));
+          if ("reason" in row) {
+            reject({ ref: item.ref, value: item.value, reason: row.reason });
+            break;
+          }
+          if (row.of_ref) {
+            if (pendingSightings.length >= MAX_PENDING_SIGHTINGS) {
+              reject({
+                ref: item.ref,
+                reason: `more than ${MAX_PENDING_SIGHTINGS} sightings by reference in one ingest`,
+              });
+              break;
+            }
+            pendingSightings.push(row);
+          } else sightingRows.push(row);
+          break;
+        }
+      }
+      if (reportRows.size >= CHUNK || sightingRows.length >= CHUNK) await flush();
+    }
+    await flush();
+    for (let i = 0; i < pendingSightings.length; i += CHUNK)
+      await writeSightings(tx, feed, viewer, pendingSightings.slice(i, i + CHUNK), report);
+
+    await tx
+      .update(feeds)
+      .set({ lastIngestAt: new Date(), ingestCount: sql`${feeds.ingestCount} + 1` })
+      .where(eq(feeds.id, feed.id));
+    await appendAudit(tx, {
+      accountId: viewer.accountId,
+      organizationId: viewer.organizationId,
+      operation: "ingest",
+      targetIds: [report.feedId],
+      outcome: "SUCCESS",
+      detail: {
+        reports: report.reports,
+        sightings: report.sightings,
+        rejected: report.rejected,
+        skipped: report.skipped,
+      },
+    });
+  });
+  return report;
+}
+
+function toReportRow(
+  item: ReportItem,
+  m: { tlp: Tlp; audience_orgs: string[]; audience_groups: string[] },
+  feed: FeedRow,
+): ReportRow | { reason: string } {
+  const n = normalize(item.value, item.type);
+  if (!n.ok) return { reason: n.reason };
+  const confidence = item.confidence ?? feed.defaultConfidence ?? null;
+  if (confidence !== null && !(Number.isInteger(confidence) && confidence >= 0 && confidence <= 100))
+    return { reason: "confidence must be an integer from 0 to 100" };
+  return {
+    type: n.type,
+    value: n.value,
+    stix_id: observableStixId(n.type, n.value),
+    ...m,
+    confidence,
+    first_seen: iso(item.firstSeen),
+    last_seen: iso(item.lastSeen),
+    valid_from: iso(item.validFrom),
+    valid_until: iso(item.validUntil),
+    labels: item.labels ?? [],
+    kill_chain_phases: item.killChainPhases ?? null,
+    description: item.description ?? null,
+    report_stix_id: item.stixId ?? null,
+    stix_modified: iso(item.stixModified),
+    revoked: item.revoked === true,
+  };
+}
+
+function toSightingRow(
+  item: SightingItem,
+  m: { tlp: Tlp; audience_orgs: string[]; audience_groups: string[] },
+): SightingRow | { reason: string } {
+  const count = item.count ?? 1;
+  if (!Number.isInteger(count) || count < 0) return { reason: "count must be a non-negative integer" };
+  let type: ObservableType | null = null;
+  let value: string | null = null;
+  if (item.value !== undefined) {
+    const n = normalize(item.value, item.type);
+    if (!n.ok) return { reason: n.reason };
+    ({ type, value } = n);
+  } else if (!item.sightingOfRef) return { reason: "a sighting needs a value or the indicator it sights" };
+  return {
+    ref: item.ref,
+    type,
+    value,
+    of_ref: value === null ? (item.sightingOfRef ?? null) : null,
+    ...m,
+    first_seen: iso(item.firstSeen),
+    last_seen: iso(item.lastSeen),
+    count,
+    stix_id: item.stixId ?? null,
+  };
+}
+
+/** Columns of the jsonb rows, as jsonb_to_recordset reads them. */
+const REPORT_RECORD = sql.raw(`x(type observable_type, value text, stix_id text, tlp tlp, audience_orgs uuid[],
+  audience_groups uuid[], confidence smallint, first_seen timestamptz, last_seen timestamptz, valid_from timestamptz,
+  valid_until timestamptz, labels text[], kill_chain_phases jsonb, description text, report_stix_id text,
+  stix_modified timestamptz, revoked boolean)`);
+
+async function writeReports(tx: Tx, feed: FeedRow, rows: ReportRow[], report: IngestReport) {
+  const payload = JSON.stringify(rows);
+  // Observables first: stored once per normalised value, whoever reports them.
+  await tx.execute(sql`
+    insert into observables (type, value, stix_id)
+    select x.type, x.value, x.stix_id from jsonb_to_recordset(${payload}::jsonb) as ${REPORT_RECORD}
+    on conflict (type, value) do nothing`);
+  // Then this feed's claims. A STIX version older than the stored one is ignored; an identical
+  // row is left alone (so a second ingest of the same content changes nothing).
+  const result = await tx.execute(sql`
+    insert into reports (observable_id, feed_id, owner_org_id, tlp, audience_orgs, audience_groups, confidence,
+      first_seen, last_seen, valid_from, valid_until, labels, kill_chain_phases, description, stix_id, stix_modified,
+      revoked_at)
+    select o.id, ${feed.id}::uuid, ${feed.ownerOrgId}::uuid, x.tlp, coalesce(x.audience_orgs, '{}'),
+      coalesce(x.audience_groups, '{}'), x.confidence, x.first_seen, x.last_seen, x.valid_from, x.valid_until,
+      coalesce(x.labels, '{}'), x.kill_chain_phases, x.description, x.report_stix_id, x.stix_modified,
+      case when x.revoked then now() end
+    from jsonb_to_recordset(${payload}::jsonb) as ${REPORT_RECORD}
+    join observables o on o.type = x.type and o.value = x.value
+    on conflict (feed_id, observable_id) do update set
+      tlp = excluded.tlp, audience_orgs = excluded.audience_orgs, audience_groups = excluded.audience_groups,
+      confidence = excluded.confidence, first_seen = excluded.first_seen, last_seen = excluded.last_seen,
+      valid_from = excluded.valid_from, valid_until = excluded.valid_until, labels = excluded.labels,
+      kill_chain_phases = excluded.kill_chain_phases, description = excluded.description,
+      stix_id = excluded.stix_id, stix_modified = excluded.stix_modified,
+      revoked_at = case when excluded.revoked_at is null then null else coalesce(reports.revoked_at, excluded.revoked_at) end,
+      updated_at = now()
+    where (reports.stix_modified is null or excluded.stix_modified is null or excluded.stix_modified > reports.stix_modified
+        or (excluded.stix_modified = reports.stix_modified and reports.revoked_at is null and excluded.revoked_at is not null))
+      and (reports.tlp, reports.audience_orgs, reports.audience_groups, reports.confidence, reports.first_seen,
+           reports.last_seen, reports.valid_from, reports.valid_until, reports.labels, reports.kill_chain_phases,
+           reports.description, reports.stix_id, reports.stix_modified, reports.revoked_at is null)
+        is distinct from
+          (excluded.tlp, excluded.audience_orgs, excluded.audience_groups, excluded.confidence, excluded.first_seen,
+           excluded.last_seen, excluded.valid_from, excluded.valid_until, excluded.labels, excluded.kill_chain_phases,
+           excluded.description, excluded.stix_id, excluded.stix_modified, excluded.revoked_at is null)
+    returning (xmax = 0) as inserted`);
+  const written = rowsOf<{ inserted: boolean }>(result);
+  const created = written.filter((r) => r.inserted).length;
+  // A newer version of a STIX indicator may name other values than the old one: the feed's
+  // reports from older versions of the same indicator id are revoked.
+  const retired = rowsOf<{ id: number }>(
+    await tx.execute(sql`
+      update reports set revoked_at = now(), updated_at = now()
+      from (select distinct x.report_stix_id, x.stix_modified
+            from jsonb_to_recordset(${payload}::jsonb) as ${REPORT_RECORD}
+            where x.report_stix_id is not null and x.stix_modified is not null) v
+      where reports.feed_id = ${feed.id}::uuid and reports.stix_id = v.report_stix_id
+        and reports.stix_modified < v.stix_modified and reports.revoked_at is null
+      returning reports.id`),
+  );
+  report.reports.created += created;
+  report.reports.updated += written.length - created + retired.length;
+  report.reports.unchanged += rows.length - written.length;
+}
+
+const SIGHTING_RECORD = sql.raw(`x(n integer, type observable_type, value text, stix_id text, of_ref text)`);
+
+async function writeSightings(
+  tx: Tx,
+  feed: FeedRow,
+  viewer: ViewerIdentity,
+  rows: SightingRow[],
+  report: IngestReport,
+) {
+  const keyed = rows.map((r, n) => ({
+    n,
+    type: r.type,
+    value: r.value,
+    stix_id: r.type && r.value ? observableStixId(r.type, r.value) : null,
+    of_ref: r.of_ref,
+  }));
+  const payload = JSON.stringify(keyed);
+  if (keyed.some((k) => k.value !== null))
+    await tx.execute(sql`
+      insert into observables (type, value, stix_id)
+      select x.type, x.value, x.stix_id from jsonb_to_recordset(${payload}::jsonb) as ${SIGHTING_RECORD}
+      where x.value is not null
+      on conflict (type, value) do nothing`);
+  // A sighting by reference names a STIX indicator id. It resolves only against reports this
+  // viewer may see, so an id it cannot resolve reveals nothing about reports it may not see.
+  const resolved = rowsOf<{ n: number; observable_id: number | null }>(
+    await tx.execute(sql`
+      select x.n, coalesce(
+        (select o.id from observables o where o.type = x.type and o.value = x.value),
+        (select r.observable_id from reports r
+          where r.stix_id = x.of_ref and r.revoked_at is null and ${visibleTo(viewer, reports)}
+          order by r.id limit 1)) as observable_id
+      from jsonb_to_recordset(${payload}::jsonb) as ${SIGHTING_RECORD}`),
+  );
+  const byObservable = new Map<number, SightingRow & { observable_id: number }>();
+  for (const { n, observable_id } of resolved) {
+    const row = rows[n];
+    if (!row) continue;
+    if (observable_id === null) {
+      report.rejected++;
+      if (report.rejections.length < MAX_LISTED)
+        report.rejections.push({ ref: row.ref, reason: `sighting of an indicator not known here: ${row.of_ref}` });
+    } else byObservable.set(Number(observable_id), { ...row, observable_id: Number(observable_id) }); // later wins
+  }
+  if (byObservable.size === 0) return;
+  const result = await tx.execute(sql`
+    insert into sightings (observable_id, feed_id, owner_org_id, tlp, audience_orgs, audience_groups, first_seen,
+      last_seen, count, stix_id)
+    select x.observable_id, ${feed.id}::uuid, ${feed.ownerOrgId}::uuid, x.tlp, coalesce(x.audience_orgs, '{}'),
+      coalesce(x.audience_groups, '{}'), x.first_seen, x.last_seen, x.count, x.stix_id
+    from jsonb_to_recordset(${JSON.stringify([...byObservable.values()])}::jsonb) as x(observable_id bigint, tlp tlp,
+      audience_orgs uuid[], audience_groups uuid[], first_seen timestamptz, last_seen timestamptz, count integer,
+      stix_id text)
+    on conflict (feed_id, observable_id) do update set
+      tlp = excluded.tlp, audience_orgs = excluded.audience_orgs, audience_groups = excluded.audience_groups,
+      first_seen = excluded.first_seen, last_seen = excluded.last_seen, count = excluded.count,
+      stix_id = excluded.stix_id, revoked_at = null, updated_at = now()
+    where (sightings.tlp, sightings.audience_orgs, sightings.audience_groups, sightings.first_seen, sightings.last_seen,
+           sightings.count, sightings.stix_id, sightings.revoked_at is null)
+      is distinct from
+          (excluded.tlp, excluded.audience_orgs, excluded.audience_groups, excluded.first_seen, excluded.last_seen,
+           excluded.count, excluded.stix_id, true)
+    returning (xmax = 0) as inserted`);
+  const written = rowsOf<{ inserted: boolean }>(result);
+  const created = written.filter((r) => r.inserted).length;
+  report.sightings.created += created;
+  report.sightings.updated += written.length - created;
+  report.sightings.unchanged += byObservable.size - written.length;
+}
+
+/**
+ * Wraps a parser's output: whatever the parser throws is about the input (malformed JSON, a CSV
+ * without a value column), so it becomes BAD_USER_INPUT on `content` and rolls the ingest back.
+ */
+export async function* readItems(items: AsyncIterable<ParsedItem>): AsyncIterable<ParsedItem> {
+  const it = items[Symbol.asyncIterator]();
+  for (;;) {
+    let next: IteratorResult<ParsedItem>;
+    try {
+      next = await it.next();
+    } catch (e) {
+      throw badInput("content", e instanceof Error ? e.message : String(e));
+    }
+    if (next.done) return;
+    yield next.value;
+  }
+}
+
+/** drizzle's execute returns rows directly (postgres.js) or in `.rows` (PGlite). */
+export function rowsOf<T>(result: unknown): T[] {
+  if (Array.isArray(result)) return result as T[];
+  return ((result as { rows?: T[] }).rows ?? []) as T[];
+}
