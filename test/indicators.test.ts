@@ -48,11 +48,11 @@ describe("ingest", () => {
     const csv = "value,confidence,labels\n198.51.100.10,80,c2\nevil[.]example,,\nhxxp://evil.example/x,60,\n";
     const first = await ingestCsv(xaAnalyst.token, f, csv);
     expect(first.errors).toBeUndefined();
-    expect(first.data?.ingest.reports).toEqual({ created: 3, updated: 0, unchanged: 0 });
+    expect(first.data?.ingest.reports).toEqual({ created: 3, updated: 0, unchanged: 0, merged: 0 });
     const again = await ingestCsv(xaAnalyst.token, f, csv);
-    expect(again.data?.ingest.reports).toEqual({ created: 0, updated: 0, unchanged: 3 });
+    expect(again.data?.ingest.reports).toEqual({ created: 0, updated: 0, unchanged: 3, merged: 0 });
     const changed = await ingestCsv(xaAnalyst.token, f, csv.replace("80,c2", "90,c2"));
-    expect(changed.data?.ingest.reports).toEqual({ created: 0, updated: 1, unchanged: 2 });
+    expect(changed.data?.ingest.reports).toEqual({ created: 0, updated: 1, unchanged: 2, merged: 0 });
   });
 
   it("rejects bad values one by one with a reason and keeps the rest", async () => {
@@ -79,7 +79,7 @@ describe("ingest", () => {
     const held = await ingestCsv(xaAnalyst.token, mine, "203.0.113.66\n");
     const fresh = await ingestCsv(xaAnalyst.token, mine, "203.0.113.67\n");
     expect(held.data?.ingest.reports).toEqual(fresh.data?.ingest.reports);
-    expect(held.data?.ingest.reports).toEqual({ created: 1, updated: 0, unchanged: 0 });
+    expect(held.data?.ingest.reports).toEqual({ created: 1, updated: 0, unchanged: 0, merged: 0 });
   });
 });
 
@@ -212,7 +212,10 @@ describe("POST /ingest and the CLI", () => {
     const res = await post(xaAnalyst.token, `?feed=${f}`, "192.0.2.201\n192.0.2.202\nbad..value\n");
     expect(res.status).toBe(200);
     const body = (await res.json()) as { data: { ingest: { reports: unknown; rejected: number } } };
-    expect(body.data.ingest).toMatchObject({ reports: { created: 2, updated: 0, unchanged: 0 }, rejected: 1 });
+    expect(body.data.ingest).toMatchObject({
+      reports: { created: 2, updated: 0, unchanged: 0, merged: 0 },
+      rejected: 1,
+    });
   });
 
   it("answers a missing feed parameter, another organisation's feed and a bad token with coded errors", async () => {
@@ -246,7 +249,10 @@ describe("POST /ingest and the CLI", () => {
       );
     });
     expect(code).toBe(0);
-    expect(JSON.parse(stdout)).toMatchObject({ reports: { created: 500, updated: 0, unchanged: 0 }, rejected: 0 });
+    expect(JSON.parse(stdout)).toMatchObject({
+      reports: { created: 500, updated: 0, unchanged: 0, merged: 0 },
+      rejected: 0,
+    });
   });
 });
 

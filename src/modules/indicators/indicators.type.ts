@@ -134,6 +134,8 @@ export class IngestCounts {
   updated: number;
   @Field(() => Int)
   unchanged: number;
+  @Field(() => Int, { description: "Items naming a value an earlier item of this ingest named: merged into one." })
+  merged: number;
 }
 
 @ObjectType()

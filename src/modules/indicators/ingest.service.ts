@@ -24,11 +24,22 @@ export interface IngestProblem {
   reason: string;
 }
 
+/**
+ * `merged`: items that named a value another item of the same ingest (and chunk) already named;
+ * they became one report (the latest STIX version, else the later item).
+ */
+export interface IngestCounts {
+  created: number;
+  updated: number;
+  unchanged: number;
+  merged: number;
+}
+
 /** What an ingest did, item by item counted. `unchanged` items were already there as sent. */
 export interface IngestReport {
   feedId: string;
-  reports: { created: number; updated: number; unchanged: number };
-  sightings: { created: number; updated: number; unchanged: number };
+  reports: IngestCounts;
+  sightings: IngestCounts;
   rejected: number;
   skipped: number;
   rejections: IngestProblem[];
@@ -96,8 +107,8 @@ export async function ingest(
 ): Promise<IngestReport> {
   const report: IngestReport = {
     feedId: toGlobalId("Feed", feed.id),
-    reports: { created: 0, updated: 0, unchanged: 0 },
-    sightings: { created: 0, updated: 0, unchanged: 0 },
+    reports: { created: 0, updated: 0, unchanged: 0, merged: 0 },
+    sightings: { created: 0, updated: 0, unchanged: 0, merged: 0 },
     rejected: 0,
     skipped: 0,
     rejections: [],
@@ -144,6 +155,7 @@ export async function ingest(
           // One row per observable per chunk: a later version (or a later line) wins.
           const key = `${row.type}\u0000${row.value}`;
           const prev = reportRows.get(key);
+          if (prev) report.reports.merged++;
           if (!prev || !prev.stix_modified || !row.stix_modified || row.stix_modified >= prev.stix_modified)
             reportRows.set(key, row);
           break;
@@ -340,9 +352,9 @@ async function writeSightings(
     await tx.execute(sql`
       select x.n, coalesce(
         (select o.id from observables o where o.type = x.type and o.value = x.value),
-        (select r.observable_id from reports r
-          where r.stix_id = x.of_ref and r.revoked_at is null and ${visibleTo(viewer, reports)}
-          order by r.id limit 1)) as observable_id
+        (select ${reports.observableId} from ${reports}
+          where ${reports.stixId} = x.of_ref and ${reports.revokedAt} is null and ${visibleTo(viewer, reports)}
+          order by ${reports.id} limit 1)) as observable_id
       from jsonb_to_recordset(${payload}::jsonb) as ${SIGHTING_RECORD}`),
   );
   const byObservable = new Map<number, SightingRow & { observable_id: number }>();
@@ -353,7 +365,10 @@ async function writeSightings(
       report.rejected++;
       if (report.rejections.length < MAX_LISTED)
         report.rejections.push({ ref: row.ref, reason: `sighting of an indicator not known here: ${row.of_ref}` });
-    } else byObservable.set(Number(observable_id), { ...row, observable_id: Number(observable_id) }); // later wins
+    } else {
+      if (byObservable.has(Number(observable_id))) report.sightings.merged++;
+      byObservable.set(Number(observable_id), { ...row, observable_id: Number(observable_id) }); // later wins
+    }
   }
   if (byObservable.size === 0) return;
   const result = await tx.execute(sql`

@@ -1,0 +1,179 @@
+import { createReadStream, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CreateFeedDocument, IndicatorByValueDocument } from "./generated/graphql";
+import { op, startHub, type SeededAccount, type TestHub } from "./harness";
+
+/** The real public fixtures, read where CI has them too (never copied into the repo). */
+const FIXTURES = resolve(process.cwd(), "../shared/fixtures");
+const fixture = (p: string) => resolve(FIXTURES, p);
+
+let hub: TestHub;
+let analyst: SeededAccount;
+let reader: SeededAccount;
+
+beforeAll(async () => {
+  hub = await startHub();
+  const org = await hub.world.org("MEMBER_STATE");
+  analyst = await hub.world.account(org, "ANALYST");
+  reader = await hub.world.account(await hub.world.org("MEMBER_STATE"), "READER");
+});
+afterAll(() => hub?.dispose());
+
+async function feed(format: "STIX" | "MISP" | "CSV") {
+  const r = await op(hub.url, analyst.token, CreateFeedDocument, {
+    input: { name: `${format} ${Math.random()}`, format, defaultMarking: { tlp: "GREEN" } },
+  });
+  return r.data?.createFeed.id ?? "";
+}
+
+async function post(feedId: string, file: string, contentType = "application/json") {
+  const res = await fetch(`${hub.url}/ingest?feed=${encodeURIComponent(feedId)}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${analyst.token}`, "content-type": contentType },
+    body: createReadStream(file) as unknown as RequestInit["body"],
+    duplex: "half",
+  } as RequestInit);
+  const body = (await res.json()) as {
+    data?: {
+      ingest: { reports: Record<string, number>; sightings: Record<string, number>; rejected: number; skipped: number };
+    };
+    errors?: { extensions: { code: string } }[];
+  };
+  return { status: res.status, ...body };
+}
+
+describe("real fixtures through POST /ingest", () => {
+  // Counts made by hand from the files (see test/parsers.test.ts for the per-object tally):
+  // poisonivy has 67 value items naming 45 distinct values, one of them ("domain autuo.xicp.net",
+  // with a space) not a domain name.
+  it("ingests the Poison Ivy report: 44 distinct values, 22 repeats merged, 1 bad value rejected", async () => {
+    const f = await feed("STIX");
+    const r = await post(f, fixture("stix2.1-json-schemas/examples/threat-reports/poisonivy.json"));
+    expect(r.status).toBe(200);
+    expect(r.data?.ingest).toMatchObject({
+      reports: { created: 44, updated: 0, unchanged: 0, merged: 22 },
+      rejected: 1,
+      skipped: 130,
+    });
+    const again = await post(f, fixture("stix2.1-json-schemas/examples/threat-reports/poisonivy.json"));
+    expect(again.data?.ingest.reports).toEqual({ created: 0, updated: 0, unchanged: 44, merged: 22 });
+  });
+
+  it("ingests an indicator and its sighting, resolving the sighting by the indicator's STIX id", async () => {
+    const f = await feed("STIX");
+    const r = await post(f, fixture("stix2.1-cti-documentation-examples/sighting-of-an-indicator.json"));
+    expect(r.data?.ingest.reports).toMatchObject({ created: 1 });
+    expect(r.data?.ingest.sightings).toMatchObject({ created: 1 });
+    const bundle = JSON.parse(
+      readFileSync(fixture("stix2.1-cti-documentation-examples/sighting-of-an-indicator.json"), "utf8"),
+    ) as {
+      objects: { type: string; pattern?: string; count?: number }[];
+    };
+    const pattern = bundle.objects.find((o) => o.type === "indicator")?.pattern ?? "";
+    const value = /'([^']+)'/.exec(pattern)?.[1] ?? "";
+    const seen = await op(hub.url, reader.token, IndicatorByValueDocument, { value });
+    expect(seen.data?.indicator?.sightings).toHaveLength(1);
+  });
+
+  it("ingests the ESET Zebrocy MISP event (API wrapping): 28 values, GREEN from its tlp tag", async () => {
+    const f = await feed("MISP");
+    const r = await post(f, fixture("misp-events/eset-malware-ioc/sednit-2018-11-20_Zebrocy.json"));
+    expect(r.data?.ingest).toMatchObject({ reports: { created: 28, merged: 0 }, rejected: 0 });
+  });
+
+  it("ingests the pymisp bare event: 68 value attributes naming 66 distinct values", async () => {
+    const f = await feed("MISP");
+    const r = await post(f, fixture("misp-events/pymisp-tests/existing_event.json"));
+    expect(r.data?.ingest).toMatchObject({ reports: { created: 66, merged: 2 }, rejected: 0 });
+  });
+
+  it("answers malformed JSON with BAD_USER_INPUT and writes nothing of the batch", async () => {
+    const f = await feed("STIX");
+    const { mkdtempSync, writeFileSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const dir = mkdtempSync(resolve(tmpdir(), "hub-bad-"));
+    const good = {
+      type: "indicator",
+      spec_version: "2.1",
+      id: "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+      created: "2026-01-01T00:00:00.000Z",
+      modified: "2026-01-01T00:00:00.000Z",
+      pattern: "[domain-name:value = 'half-written.example']",
+      pattern_type: "stix",
+      valid_from: "2026-01-01T00:00:00Z",
+    };
+    writeFileSync(
+      resolve(dir, "bad.json"),
+      `{"type":"bundle","id":"bundle--1","objects":[${JSON.stringify(good)},{"type":`,
+    );
+    const r = await post(f, resolve(dir, "bad.json"));
+    expect(r.status).toBe(400);
+    expect(r.errors?.[0]?.extensions.code).toBe("BAD_USER_INPUT");
+    const analystView = await op(hub.url, analyst.token, IndicatorByValueDocument, { value: "half-written.example" });
+    expect(analystView.data?.indicator).toBeNull();
+  });
+});
+
+describe("sightings by reference and access", () => {
+  it("rejects a sighting of an indicator someone else holds under RED exactly like one of an unknown indicator", async () => {
+    const owner = await hub.world.org("MEMBER_STATE");
+    const ownerAnalyst = await hub.world.account(owner, "ANALYST");
+    const redFeed = await op(hub.url, ownerAnalyst.token, CreateFeedDocument, {
+      input: { name: "red stix", format: "STIX", defaultMarking: { tlp: "RED" } },
+    });
+    const indicatorId = "indicator--0f4f5c57-3c8e-4b0c-9f4e-1c1f1b7f0a11";
+    const ts = "2026-01-01T00:00:00.000Z";
+    const bundle = (objects: object[]) =>
+      JSON.stringify({ type: "bundle", id: "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d", objects });
+    const indicator = {
+      type: "indicator",
+      spec_version: "2.1",
+      id: indicatorId,
+      created: ts,
+      modified: ts,
+      pattern: "[ipv4-addr:value = '203.0.113.200']",
+      pattern_type: "stix",
+      valid_from: ts,
+    };
+    const sighting = (ref: string) => ({
+      type: "sighting",
+      spec_version: "2.1",
+      id: "sighting--ee20065d-2555-424f-ad9e-0f8113f52f0c",
+      created: ts,
+      modified: ts,
+      sighting_of_ref: ref,
+      count: 3,
+    });
+    const ingestAs = async (token: string, feedId: string, content: string) =>
+      (
+        await hub.gql<{
+          ingest: { rejected: number; rejections: { reason: string }[]; sightings: { created: number } };
+        }>(
+          token,
+          "mutation($f: ID!, $c: String!) { ingest(feedId: $f, content: $c) { rejected rejections { reason } sightings { created } } }",
+          { f: feedId, c: content },
+        )
+      ).data?.ingest;
+    await ingestAs(ownerAnalyst.token, redFeed.data?.createFeed.id ?? "", bundle([indicator]));
+    const mine = await feed("STIX");
+    const held = await ingestAs(analyst.token, mine, bundle([sighting(indicatorId)]));
+    const unknownRef = "indicator--5a4b7e2c-1d3f-4e6a-8b9c-0d1e2f3a4b5c";
+    const unknown = await ingestAs(analyst.token, mine, bundle([sighting(unknownRef)]));
+    expect(held?.sightings.created).toBe(0);
+    expect(held?.rejected).toBe(1);
+    expect(held?.rejections[0]?.reason.replace(indicatorId, "ID")).toBe(
+      unknown?.rejections[0]?.reason.replace(unknownRef, "ID"),
+    );
+    // The owner's own sighting of it resolves.
+    const ownSightingFeed = await op(hub.url, ownerAnalyst.token, CreateFeedDocument, {
+      input: { name: "red sightings", format: "STIX", defaultMarking: { tlp: "RED" } },
+    });
+    const own = await ingestAs(
+      ownerAnalyst.token,
+      ownSightingFeed.data?.createFeed.id ?? "",
+      bundle([sighting(indicatorId)]),
+    );
+    expect(own?.sightings.created).toBe(1);
+  });
+});
