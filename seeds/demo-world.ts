@@ -54,7 +54,7 @@ export const DEMO_ORGANIZATIONS: DemoOrganization[] = [
   },
   { key: "ncc", name: "Northern Cooperation Council", kind: "REGIONAL_BODY", accounts: ["ADMIN", "ANALYST"] },
   { key: "csf", name: "Coastal States Forum", kind: "REGIONAL_BODY", accounts: ["ADMIN", "ANALYST"] },
-  { key: "partner", name: "Sentinel SIEM Connector", kind: "PARTNER", accounts: ["ADMIN", "READER"] },
+  { key: "partner", name: "Sentinel SIEM Connector", kind: "PARTNER", accounts: ["ADMIN", "ANALYST", "READER"] },
 ];
 
 /** Overlapping on purpose: Calderra (XC) belongs to both. */
@@ -185,3 +185,70 @@ export function demoAccounts(): DemoAccount[] {
     }),
   );
 }
+
+export interface DemoFeed {
+  /** Whose analyst registers and fills the feed. */
+  org: string;
+  name: string;
+  format: "STIX" | "MISP" | "CSV";
+  tlp: "CLEAR" | "GREEN" | "AMBER" | "AMBER_STRICT" | "RED";
+  audienceOrgs?: string[];
+  audienceGroups?: string[];
+  /** Files under ../shared/fixtures (real public data, read in place, never copied here). */
+  files: string[];
+}
+
+/**
+ * Feeds at every TLP level, filled from the real fixtures, so each account sees a different hub.
+ * A marking inside a file (a MISP tlp: tag, a STIX marking ref) wins over the feed's default.
+ */
+export const DEMO_FEEDS: DemoFeed[] = [
+  {
+    org: "xa",
+    name: "Aldoria threat reports",
+    format: "STIX",
+    tlp: "GREEN",
+    files: ["stix2.1-json-schemas/examples/threat-reports/poisonivy.json"],
+  },
+  {
+    org: "xb",
+    name: "Borovia MISP exchange",
+    format: "MISP",
+    tlp: "AMBER",
+    audienceGroups: ["joint-response"],
+    files: ["misp-events/eset-malware-ioc/sednit-2018-11-20_Zebrocy.json"],
+  },
+  {
+    org: "xc",
+    name: "Calderra case files",
+    format: "STIX",
+    tlp: "RED",
+    audienceOrgs: ["ncc"],
+    files: ["stix2.1-json-schemas/examples/threat-reports/apt1.json"],
+  },
+  {
+    org: "xe",
+    name: "Estavia open-source watch",
+    format: "MISP",
+    tlp: "GREEN",
+    files: ["misp-events/pymisp-tests/existing_event.json"],
+  },
+  {
+    org: "xd",
+    name: "Dunmark sightings",
+    format: "STIX",
+    tlp: "AMBER_STRICT",
+    audienceOrgs: ["xe"],
+    files: [
+      "stix2.1-cti-documentation-examples/sighting-of-an-indicator.json",
+      "stix2.1-cti-documentation-examples/indicator-for-malicious-url.json",
+    ],
+  },
+  {
+    org: "partner",
+    name: "Sentinel public feed",
+    format: "MISP",
+    tlp: "CLEAR",
+    files: ["misp-events/pymisp-tests/57c4445b-c548-4654-af0b-4be3950d210f.json"],
+  },
+];

@@ -1,3 +1,5 @@
+import { createReadStream, existsSync } from "node:fs";
+import { resolve } from "node:path";
 import { sql } from "drizzle-orm";
 import type { Db } from "./db/client";
 import {
@@ -12,8 +14,14 @@ import {
   sharingGroups,
 } from "./modules/access";
 import { appendAudit } from "./modules/audit";
+import { AuthService } from "./modules/access";
+import { feeds, ingest, parserFor } from "./modules/indicators";
+import { readItems } from "./modules/indicators/ingest.service";
+import type { Logger } from "./shared/logger";
 import {
   DEMO_CONTACTS,
+  DEMO_FEEDS,
+  demoToken,
   DEMO_GROUPS,
   DEMO_MEMBERSHIPS,
   DEMO_ORGANIZATIONS,
@@ -113,3 +121,43 @@ export async function seedDemoWorld(db: Db): Promise<boolean> {
 }
 
 export { orgId as demoOrgId, groupId as demoGroupId };
+
+/**
+ * Registers the demo feeds and ingests the real fixtures into them, each as its analyst would.
+ * Runs once per feed (a feed that exists is left alone). The fixtures are read in place from
+ * ../shared/fixtures; without them the demo world simply has no indicators.
+ */
+export async function seedDemoFeeds(db: Db, log: Logger, fixturesDir = resolve(process.cwd(), "../shared/fixtures")) {
+  if (!existsSync(fixturesDir)) {
+    log.warn({ fixturesDir }, "fixtures not found: the demo world gets no indicators");
+    return 0;
+  }
+  const auth = new AuthService(db, 0);
+  let loaded = 0;
+  for (const f of DEMO_FEEDS) {
+    const [row] = await db
+      .insert(feeds)
+      .values({
+        id: demoId(`feed ${f.name}`),
+        ownerOrgId: orgId(f.org),
+        name: f.name,
+        format: f.format,
+        description: "Demo feed filled from public fixtures",
+        defaultTlp: f.tlp,
+        defaultAudienceOrgs: (f.audienceOrgs ?? []).map(orgId),
+        defaultAudienceGroups: (f.audienceGroups ?? []).map(groupId),
+      })
+      .onConflictDoNothing()
+      .returning();
+    if (!row) continue;
+    const viewer = await auth.authenticate(`Bearer ${demoToken(`${f.org}-analyst`)}`);
+    if (!viewer) continue;
+    for (const file of f.files) {
+      const path = resolve(fixturesDir, file);
+      if (!existsSync(path)) continue;
+      const report = await ingest(db, viewer, row, readItems(parserFor(f.format)(createReadStream(path))));
+      loaded += report.reports.created;
+    }
+  }
+  return loaded;
+}

@@ -1,7 +1,8 @@
 // The seed writes through the access module, whose index loads type-graphql classes.
 import "reflect-metadata";
 import { DEMO_ORGANIZATIONS, demoAccounts } from "../../seeds/demo-world";
-import { seedDemoWorld } from "../seed";
+import { seedDemoFeeds, seedDemoWorld } from "../seed";
+import { createLogger } from "../shared/logger";
 import { cliConfig, describeDatabase, ExitCode, migrateAndReport, plural, runCli, withDatabase } from "./common";
 
 /**
@@ -23,6 +24,9 @@ runCli(async () => {
     if (applied.length)
       process.stdout.write(`Applied ${plural(applied.length, "migration")} to ${where}: ${applied.join(", ")}\n`);
     const inserted = await seedDemoWorld(database.db);
+    const indicators = await seedDemoFeeds(database.db, createLogger("warn"));
+    if (indicators)
+      process.stdout.write(`Ingested ${plural(indicators, "report")} from the public fixtures into the demo feeds.\n`);
     process.stdout.write(
       inserted
         ? `Loaded the demo world into ${where}: ${plural(DEMO_ORGANIZATIONS.length, "organisation")}, ` +
