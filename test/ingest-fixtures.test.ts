@@ -177,3 +177,41 @@ describe("sightings by reference and access", () => {
     expect(own?.sightings.created).toBe(1);
   });
 });
+
+describe("versions and audit", () => {
+  it("retires the values an older version of a STIX indicator named (medallion's three versions)", async () => {
+    const state = JSON.parse(readFileSync(fixture("taxii2.1-medallion-testdata/default_data.json"), "utf8")) as {
+      trustgroup1: { collections: { id: string; objects: unknown[] }[] };
+    };
+    const objects = state.trustgroup1.collections.find((c) => c.id === "91a7b528-80eb-42ed-a74d-c6fbd5a26116")?.objects;
+    const f = await feed("STIX");
+    const r = await hub.gql<{ ingest: { reports: Record<string, number> } }>(
+      analyst.token,
+      "mutation($f: ID!, $c: String!) { ingest(feedId: $f, content: $c) { reports { created updated unchanged merged } } }",
+      { f, c: JSON.stringify({ objects }) },
+    );
+    expect(r.errors).toBeUndefined();
+    const old = await op(hub.url, analyst.token, IndicatorByValueDocument, { value: "http://z4z10farb.cn/4712" });
+    const current = await op(hub.url, analyst.token, IndicatorByValueDocument, { value: "http://x4z9arb.cn/4712" });
+    expect(old.data?.indicator).toBeNull();
+    expect(current.data?.indicator?.reports).toHaveLength(1);
+  });
+
+  it("writes an audit entry for every ingest, refused ones included", async () => {
+    const admin = await hub.world.account(await hub.world.org("MEMBER_STATE"), "ADMIN");
+    const own = await hub.world.account({ id: admin.orgId, gid: "", name: "", kind: "MEMBER_STATE" }, "ANALYST");
+    const f = await op(hub.url, own.token, CreateFeedDocument, {
+      input: { name: "audited", format: "CSV", defaultMarking: { tlp: "GREEN" } },
+    });
+    const feedId = f.data?.createFeed.id ?? "";
+    const ingestQuery = "mutation($f: ID!, $c: String!) { ingest(feedId: $f, content: $c) { rejected } }";
+    await hub.gql(own.token, ingestQuery, { f: feedId, c: "192.0.2.77\n" });
+    await hub.gql(analyst.token, ingestQuery, { f: feedId, c: "192.0.2.78\n" }); // not their feed
+    const log = await hub.gql<{
+      auditLog: { edges: { node: { operation: string; outcome: string; targetIds: string[] } }[] };
+    }>(admin.token, '{ auditLog(filter: { operation: "ingest" }) { edges { node { operation outcome targetIds } } } }');
+    expect(log.data?.auditLog.edges.map((e) => e.node)).toEqual([
+      { operation: "ingest", outcome: "SUCCESS", targetIds: [feedId] },
+    ]);
+  });
+});
