@@ -213,5 +213,17 @@ describe("versions and audit", () => {
     expect(log.data?.auditLog.edges.map((e) => e.node)).toEqual([
       { operation: "ingest", outcome: "SUCCESS", targetIds: [feedId] },
     ]);
+    const refusedSide = await hub.world.account(
+      { id: analyst.orgId, gid: "", name: "", kind: "MEMBER_STATE" },
+      "ADMIN",
+    );
+    const refused = await hub.gql<{ auditLog: { edges: { node: { outcome: string; targetIds: string[] } }[] } }>(
+      refusedSide.token,
+      '{ auditLog(filter: { operation: "ingest" }) { edges { node { outcome targetIds } } } }',
+    );
+    expect(refused.data?.auditLog.edges.map((e) => e.node)).toContainEqual({
+      outcome: "NOT_FOUND",
+      targetIds: [feedId],
+    });
   });
 });
