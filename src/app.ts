@@ -65,7 +65,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       exportStix: (viewer, onwardSharing) => exportStix(database.db, viewer, { onwardSharing }),
     });
     const server = createServer((req, res) => void handler(req, res));
-    server.keepAliveTimeout = 5_000;
+    // Longer than clients' and load balancers' idle timeouts, so the server is never the side that
+    // closes a kept-alive socket just as a client reuses it (an ECONNRESET on the client).
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 66_000;
     const closeSockets = attachWebSocket(server, schema, services, limiter);
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CreateFeedDocument,
+  FeedsDocument,
   IndicatorByValueDocument,
   IndicatorsDocument,
   IngestDocument,
@@ -20,7 +21,8 @@ let partnerReader: SeededAccount;
 let xaReader: SeededAccount;
 
 beforeAll(async () => {
-  hub = await startHub({}, { onQuery: () => void statements++ });
+  // Token checks (re-run about once a second) are not the page's statements: they are left out.
+  hub = await startHub({}, { onQuery: (q) => void (q.includes('"api_tokens"') || statements++) });
   xa = await hub.world.org("MEMBER_STATE");
   xb = await hub.world.org("MEMBER_STATE");
   partner = await hub.world.org("PARTNER");
@@ -53,6 +55,21 @@ describe("ingest", () => {
     expect(again.data?.ingest.reports).toEqual({ created: 0, updated: 0, unchanged: 3, merged: 0 });
     const changed = await ingestCsv(xaAnalyst.token, f, csv.replace("80,c2", "90,c2"));
     expect(changed.data?.ingest.reports).toEqual({ created: 0, updated: 1, unchanged: 2, merged: 0 });
+  });
+
+  it("shows on the feed its last ingest, the number of ingests and its live reports, to its owner only", async () => {
+    const f = await feed(xaAnalyst.token, "GREEN");
+    await ingestCsv(xaAnalyst.token, f, "192.0.2.91\n192.0.2.92\n");
+    await ingestCsv(xaAnalyst.token, f, "192.0.2.92\n192.0.2.93\nbad..x\n");
+    const mine = (await op(hub.url, xaReader.token, FeedsDocument)).data?.feeds.find((x) => x.id === f);
+    expect(mine).toMatchObject({
+      ingestCount: 2,
+      reportCount: 3,
+      lastIngest: { reports: { created: 1, updated: 0, unchanged: 1, merged: 0 }, rejected: 1, skipped: 0 },
+    });
+    expect(mine?.lastIngestAt).toBeTruthy();
+    const theirs = (await op(hub.url, xbAnalyst.token, FeedsDocument)).data?.feeds.map((x) => x.id);
+    expect(theirs).not.toContain(f);
   });
 
   it("rejects bad values one by one with a reason and keeps the rest", async () => {

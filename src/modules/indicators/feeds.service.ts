@@ -23,6 +23,7 @@ export function toFeed(r: typeof feeds.$inferSelect): Feed {
     defaultConfidence: r.defaultConfidence,
     lastIngestAt: r.lastIngestAt,
     ingestCount: r.ingestCount,
+    lastIngestCounts: r.lastIngestCounts ?? null,
     createdAt: r.createdAt,
   });
 }

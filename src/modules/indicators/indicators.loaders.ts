@@ -1,4 +1,5 @@
-import { and, asc, inArray } from "drizzle-orm";
+import DataLoader from "dataloader";
+import { and, asc, inArray, isNull, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { toGlobalId } from "../../shared/ids";
 import { byKey, grouped } from "../../shared/loaders";
@@ -71,6 +72,16 @@ export function createIndicatorLoaders(db: Db, viewer: ViewerIdentity) {
         ).map(toSighting),
       (s) => s.observableDbId,
     ),
+    /** Live reports per feed; feeds are only ever shown to their owner. */
+    feedReportCount: new DataLoader<string, number>(async (feedIds) => {
+      const rows = await db
+        .select({ feedId: reports.feedId, n: sql<number>`count(*)::int` })
+        .from(reports)
+        .where(and(inArray(reports.feedId, [...feedIds]), isNull(reports.revokedAt)))
+        .groupBy(reports.feedId);
+      const byFeed = new Map(rows.map((r) => [r.feedId, Number(r.n)]));
+      return feedIds.map((id) => byFeed.get(id) ?? 0);
+    }),
     /** Feed names are shown to the feed's owner only (see IndicatorReport.feed). */
     feed: byKey(
       async (ids: readonly string[]) =>

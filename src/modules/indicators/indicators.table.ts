@@ -47,6 +47,8 @@ export const feeds = pgTable(
     createdAt: ts("created_at").notNull().defaultNow(),
     lastIngestAt: ts("last_ingest_at"),
     ingestCount: integer("ingest_count").notNull().default(0),
+    /** The last ingest's report counts ({ reports, sightings, rejected, skipped }). */
+    lastIngestCounts: jsonb("last_ingest_counts").$type<Record<string, unknown>>(),
   },
   (t) => [uniqueIndex("feeds_owner_name_key").on(t.ownerOrgId, sql`lower(${t.name})`)],
 );

@@ -28,8 +28,21 @@ export class Feed {
   lastIngestAt: Date | null;
   @Field(() => Int)
   ingestCount: number;
+  lastIngestCounts: Record<string, unknown> | null;
   @Field(() => GraphQLDateTime)
   createdAt: Date;
+}
+
+@ObjectType({ description: "What a feed's last ingest did." })
+export class FeedIngestSummary {
+  @Field(() => IngestCounts)
+  reports: IngestCounts;
+  @Field(() => IngestCounts)
+  sightings: IngestCounts;
+  @Field(() => Int)
+  rejected: number;
+  @Field(() => Int)
+  skipped: number;
 }
 
 @ObjectType({ description: "A 0-100 STIX confidence shown in the STIX 2.1 appendix A scales." })

@@ -187,7 +187,16 @@ export async function ingest(
 
     await tx
       .update(feeds)
-      .set({ lastIngestAt: new Date(), ingestCount: sql`${feeds.ingestCount} + 1` })
+      .set({
+        lastIngestAt: new Date(),
+        ingestCount: sql`${feeds.ingestCount} + 1`,
+        lastIngestCounts: {
+          reports: report.reports,
+          sightings: report.sightings,
+          rejected: report.rejected,
+          skipped: report.skipped,
+        },
+      })
       .where(eq(feeds.id, feed.id));
     await appendAudit(tx, {
       accountId: viewer.accountId,

@@ -1,0 +1,1 @@
+ALTER TABLE "feeds" ADD COLUMN "last_ingest_counts" jsonb;
