@@ -332,5 +332,14 @@ describe("STIX export", () => {
     const bundle = JSON.parse(viaGraphql.data?.exportStix ?? "{}");
     expect(validateStix(bundle)).toEqual([]);
     expect(patterns(bundle).sort()).toEqual(patterns(onward).sort());
+    const filtered = await hub.gql<{ exportStix: string }>(
+      viewerReader.token,
+      '{ exportStix(filter: { label: "c2", types: [DOMAIN] }) }',
+    );
+    const only = JSON.parse(filtered.data?.exportStix ?? "{}") as { objects: { type: string; pattern?: string }[] };
+    expect(validateStix(only)).toEqual([]);
+    expect(patterns(only).filter((p) => p.includes("export-"))).toEqual([
+      "[domain-name:value = 'export-green.example']",
+    ]);
   });
 });

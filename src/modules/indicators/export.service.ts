@@ -4,7 +4,8 @@ import { organizations } from "../access/access.table";
 import { ONWARD_SHARABLE, type Tlp } from "../access/tlp";
 import type { ViewerIdentity } from "../access/viewer";
 import { observables, reports, sightings } from "./indicators.table";
-import { liveVisibleReports, liveVisibleSightings } from "./indicators.service";
+import { liveVisibleReports, liveVisibleSightings, reportConditions, typeCondition } from "./indicators.service";
+import type { IndicatorFilter } from "./indicators.input";
 import type { ObservableType } from "./normalize";
 import {
   HUB_STIX_NAMESPACE,
@@ -26,6 +27,8 @@ export interface ExportOptions {
   onwardSharing: boolean;
   /** Stop after this many reports (the GraphQL field caps it; the HTTP export does not). */
   limit?: number;
+  /** The same filter as `indicators`, applied to the exported reports. */
+  filter?: IndicatorFilter | null;
 }
 
 /** The STIX indicator id of a report: its own id when it came from STIX, else derived from the report. */
@@ -59,7 +62,13 @@ async function* exportObjects(db: Db, viewer: ViewerIdentity, opts: ExportOption
       .from(reports)
       .innerJoin(observables, eq(observables.id, reports.observableId))
       .where(
-        and(gt(reports.id, after), liveVisibleReports(viewer), levels ? inArray(reports.tlp, [...levels]) : undefined),
+        and(
+          gt(reports.id, after),
+          liveVisibleReports(viewer),
+          levels ? inArray(reports.tlp, [...levels]) : undefined,
+          typeCondition(opts.filter),
+          ...reportConditions(opts.filter),
+        ),
       )
       .orderBy(asc(reports.id))
       .limit(Math.min(BATCH, limit - emitted));

@@ -107,35 +107,42 @@ export async function indicatorsById(db: Db, viewer: ViewerIdentity, ids: readon
   ).map(toIndicator);
 }
 
-function filterSql(viewer: ViewerIdentity, f: IndicatorFilter | null | undefined): SQL[] {
-  const where: SQL[] = [sql`view.sources > 0`];
-  if (!f) return where;
-  if (f.types?.length)
-    where.push(
-      sql`observables.type in (${sql.join(
-        f.types.map((t) => sql`${t}`),
-        sql`, `,
-      )})`,
-    );
-  const onReports: SQL[] = [];
-  if (f.feedIds?.length) {
-    const ids = f.feedIds.map((g) => idOf("Feed", g) ?? "00000000-0000-0000-0000-000000000000");
-    onReports.push(sql`${reports.feedId} = any(${`{${ids.join(",")}}`}::uuid[])`);
-  }
-  if (f.ownerIds?.length) {
-    const ids = f.ownerIds.map((g) => idOf("Organization", g) ?? "00000000-0000-0000-0000-000000000000");
-    onReports.push(sql`${reports.ownerOrgId} = any(${`{${ids.join(",")}}`}::uuid[])`);
-  }
-  if (f.minConfidence != null) onReports.push(sql`${reports.confidence} >= ${f.minConfidence}`);
-  if (f.seenSince) onReports.push(sql`${reports.lastSeen} >= ${f.seenSince.toISOString()}::timestamptz`);
-  if (f.label) onReports.push(sql`${f.label} = any(${reports.labels})`);
+/** Conditions on a report row from the filter's report-level fields (feeds, owners, confidence, ...). */
+export function reportConditions(f: IndicatorFilter | null | undefined): SQL[] {
+  const on: SQL[] = [];
+  if (!f) return on;
+  const uuids = (type: string, ids: string[]) =>
+    `{${ids.map((g) => idOf(type, g) ?? "00000000-0000-0000-0000-000000000000").join(",")}}`;
+  if (f.feedIds?.length) on.push(sql`${reports.feedId} = any(${uuids("Feed", f.feedIds)}::uuid[])`);
+  if (f.ownerIds?.length) on.push(sql`${reports.ownerOrgId} = any(${uuids("Organization", f.ownerIds)}::uuid[])`);
+  if (f.minConfidence != null) on.push(sql`${reports.confidence} >= ${f.minConfidence}`);
+  if (f.seenSince) on.push(sql`${reports.lastSeen} >= ${f.seenSince.toISOString()}::timestamptz`);
+  if (f.label) on.push(sql`${f.label} = any(${reports.labels})`);
   if (f.tlps?.length)
-    onReports.push(
+    on.push(
       sql`${reports.tlp} in (${sql.join(
         f.tlps.map((t) => sql`${t}`),
         sql`, `,
       )})`,
     );
+  return on;
+}
+
+/** The observable-level condition of a filter (its types). */
+export function typeCondition(f: IndicatorFilter | null | undefined): SQL | undefined {
+  return f?.types?.length
+    ? sql`observables.type in (${sql.join(
+        f.types.map((t) => sql`${t}`),
+        sql`, `,
+      )})`
+    : undefined;
+}
+
+function filterSql(viewer: ViewerIdentity, f: IndicatorFilter | null | undefined): SQL[] {
+  const where: SQL[] = [sql`view.sources > 0`];
+  const byType = typeCondition(f);
+  if (byType) where.push(byType);
+  const onReports = reportConditions(f);
   if (onReports.length)
     where.push(sql`exists (select 1 from ${reports} where ${reports.observableId} = observables.id
       and ${liveVisibleReports(viewer)} and ${sql.join(onReports, sql` and `)})`);
