@@ -2,11 +2,10 @@ import { eq, sql } from "drizzle-orm";
 import type { Db, Tx } from "../../db/client";
 import { toGlobalId } from "../../shared/ids";
 import { badInput } from "../../shared/errors";
-import type { Tlp } from "../access/tlp";
+import { visibleTo, type Tlp } from "../access/tlp";
+import type { ViewerIdentity } from "../access/viewer";
 import { appendAudit } from "../audit";
-import type { ViewerIdentity } from "../access";
 import { feeds, reports } from "./indicators.table";
-import { visibleTo } from "../access/tlp";
 import type { ParsedItem, ReportItem, SightingItem } from "./ingest.types";
 import { normalize, type ObservableType } from "./normalize";
 import { HUB_STIX_NAMESPACE, scoId, uuidv5 } from "./stix";
@@ -316,15 +315,22 @@ async function writeReports(tx: Tx, feed: FeedRow, rows: ReportRow[], report: In
   const written = rowsOf<{ inserted: boolean }>(result);
   const created = written.filter((r) => r.inserted).length;
   // A newer version of a STIX indicator may name other values than the old one: the feed's
-  // reports from older versions of the same indicator id are revoked.
+  // reports from older versions of the same indicator id are revoked. Each indicator id of the
+  // chunk is looked up on its own in reports_stix_id_idx (the `offset 0` keeps the lateral from
+  // being flattened): while a feed fills up inside this transaction the table has no statistics,
+  // and the planner otherwise scanned all of the feed's reports once per chunk row (quadratic).
   const retired = rowsOf<{ id: number }>(
     await tx.execute(sql`
       update reports set revoked_at = now(), updated_at = now()
-      from (select distinct x.report_stix_id, x.stix_modified
-            from jsonb_to_recordset(${payload}::jsonb) as ${REPORT_RECORD}
-            where x.report_stix_id is not null and x.stix_modified is not null) v
-      where reports.feed_id = ${feed.id}::uuid and reports.stix_id = v.report_stix_id
-        and reports.stix_modified < v.stix_modified and reports.revoked_at is null
+      where reports.id in (
+        select same.id
+        from (select distinct x.report_stix_id, x.stix_modified
+              from jsonb_to_recordset(${payload}::jsonb) as ${REPORT_RECORD}
+              where x.report_stix_id is not null and x.stix_modified is not null) v
+        cross join lateral (
+          select r.id, r.feed_id, r.stix_modified, r.revoked_at from reports r
+          where r.stix_id = v.report_stix_id offset 0) same
+        where same.feed_id = ${feed.id}::uuid and same.stix_modified < v.stix_modified and same.revoked_at is null)
       returning reports.id`),
   );
   report.reports.created += created;
