@@ -1,13 +1,34 @@
 // type-graphql reads decorator metadata through this polyfill; load it before any schema class.
 import "reflect-metadata";
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createServer, type IncomingMessage, type Server } from "node:http";
-import { createRequire } from "node:module";
-import type { AddressInfo } from "node:net";
-import os from "node:os";
+import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
 import postgres from "postgres";
+import {
+  adminUrlFromEnv,
+  argv,
+  autocannon,
+  createBenchDatabase,
+  describeFailures,
+  failuresOf,
+  flag,
+  fmt,
+  listen,
+  machineInfo,
+  median,
+  option,
+  out,
+  pct,
+  positive,
+  readBody,
+  runChild,
+  serveHub,
+  startChild as startServerChild,
+  table,
+  type AutocannonResult,
+  type Child,
+  type Served,
+} from "./common";
 
 /**
  * HTTP benchmark: the hub's authenticated `{ viewer { organization { name } } }` against two
@@ -41,27 +62,6 @@ const BARE_BODY = JSON.stringify({ data: { __typename: "Query" } });
 // ---------------------------------------------------------------------------------------------
 // options
 
-const argv = process.argv.slice(2);
-function option(name: string, env: string): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a === `--${name}`) return argv[i + 1];
-    if (a.startsWith(`--${name}=`)) return a.slice(name.length + 3);
-  }
-  const v = process.env[env];
-  return v === undefined || v === "" ? undefined : v;
-}
-const flag = (name: string, env: string) =>
-  argv.includes(`--${name}`) || ["1", "true"].includes(process.env[env] ?? "");
-
-function positive(name: string, env: string, fallback: number): number {
-  const raw = option(name, env);
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} (${env}) must be a positive number, got "${raw}"`);
-  return n;
-}
-
 interface Options {
   tiny: boolean;
   duration: number;
@@ -91,31 +91,14 @@ function readOptions(): Options {
     rounds: Math.round(positive("rounds", "BENCH_ROUNDS", tiny ? 1 : 3)),
     targets: targets as Target[],
     profileDir: option("profile", "BENCH_PROFILE_DIR"),
-    adminUrl:
-      process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test",
+    adminUrl: adminUrlFromEnv(),
   };
 }
 
 // ---------------------------------------------------------------------------------------------
 // the child: one server, URL reported over IPC, stopped by SIGTERM or a "stop" message
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
-}
-
-function listen(server: Server): Promise<string> {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
-  });
-}
-
-async function serveBareNode(): Promise<{ url: string; stop: () => Promise<void> }> {
+async function serveBareNode(): Promise<Served> {
   const server = createServer((req, res) => {
     // Consumes the request like any real handler would, then answers a fixed body.
     void readBody(req).then(() => {
@@ -138,7 +121,7 @@ async function serveBareNode(): Promise<{ url: string; stop: () => Promise<void>
   };
 }
 
-async function serveBareApollo(): Promise<{ url: string; stop: () => Promise<void> }> {
+async function serveBareApollo(): Promise<Served> {
   const { ApolloServer, HeaderMap } = await import("@apollo/server");
   // Apollo's own SIGTERM handler would kill the child before it exits (and writes its profile).
   const apollo = new ApolloServer({ typeDefs: "type Query { hello: String }", stopOnTerminationSignals: false });
@@ -191,124 +174,31 @@ async function serveBareApollo(): Promise<{ url: string; stop: () => Promise<voi
   };
 }
 
-async function serveHub(target: Target): Promise<{ url: string; stop: () => Promise<void> }> {
-  const databaseUrl = process.env.BENCH_CHILD_DATABASE_URL;
-  if (!databaseUrl) throw new Error("BENCH_CHILD_DATABASE_URL is not set");
-  const { createApp } = await import("../src/app");
-  const { testConfig } = await import("../src/config");
-  const app = await createApp(
-    testConfig({
-      HUB_ENV: "production",
-      HOST: "127.0.0.1",
-      PORT: 0,
-      DATABASE_URL: databaseUrl,
-      // The production default: one JSON line per request, to this child's stdout (/dev/null).
-      LOG_LEVEL: target === "hub" ? "info" : "silent",
-      // One token sends every request; the per-token limit would otherwise answer 429.
-      RATE_LIMIT_PER_SECOND: 1_000_000_000,
-      RATE_LIMIT_BURST: 1_000_000_000,
-    }),
-  );
-  return { url: app.url, stop: () => app.dispose() };
-}
-
 async function child(target: Target) {
-  const served =
-    target === "node" ? await serveBareNode() : target === "apollo" ? await serveBareApollo() : await serveHub(target);
-  let stopping = false;
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    served.stop().then(
-      () => process.exit(0),
-      (e: unknown) => {
-        process.stderr.write(`bench child ${target}: stop failed: ${String(e)}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on("SIGTERM", stop);
-  process.on("message", (m) => {
-    if (m === "stop") stop();
-    // CPU time of this process so far, in microseconds (user + system).
-    if (m === "cpu") {
-      const { user, system } = process.cpuUsage();
-      process.send?.({ cpu: user + system });
-    }
-  });
-  process.on("disconnect", stop);
-  process.send?.({ url: served.url });
+  await runChild(target, () =>
+    target === "node"
+      ? serveBareNode()
+      : target === "apollo"
+        ? serveBareApollo()
+        : serveHub(target === "hub" ? "info" : "silent"),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
 // the parent: database, children, load
 
-interface Child {
-  url: string;
-  /** The child's CPU time so far (user + system), in microseconds. */
-  cpu(): Promise<number>;
-  stop(): Promise<void>;
-}
-
 const SELF = fileURLToPath(import.meta.url);
 
 function startChild(target: Target, databaseUrl: string, profileDir: string | undefined): Promise<Child> {
-  // One folder per target; V8 names each file after the process and thread (tsx adds a loader thread).
-  const profile = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}/${target}`] : [];
-  const proc: ChildProcess = spawn(process.execPath, [...process.execArgv, ...profile, SELF, "--serve", target], {
-    // stdout (the hub's request log) goes to /dev/null; stderr stays visible for crashes.
-    stdio: ["ignore", "ignore", "inherit", "ipc"],
-    env: { ...process.env, BENCH_CHILD_DATABASE_URL: databaseUrl },
-  });
-  const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${LABEL[target]} did not start within 60 s`)), 60_000);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`${LABEL[target]} exited with code ${code} before it was ready`));
-    });
-    proc.once("message", (m: unknown) => {
-      clearTimeout(timer);
-      const url = (m as { url?: string }).url;
-      if (!url) return reject(new Error(`${LABEL[target]} sent an unexpected message`));
-      resolve({
-        url,
-        cpu: () =>
-          new Promise<number>((done, fail) => {
-            const onMessage = (reply: unknown) => {
-              const cpu = (reply as { cpu?: number }).cpu;
-              if (typeof cpu !== "number") return;
-              proc.off("message", onMessage);
-              done(cpu);
-            };
-            proc.on("message", onMessage);
-            if (!proc.send("cpu")) fail(new Error(`${LABEL[target]} is gone`));
-          }),
-        stop: async () => {
-          if (proc.exitCode !== null || proc.signalCode !== null) return;
-          proc.kill("SIGTERM");
-          const kill = setTimeout(() => proc.kill("SIGKILL"), 15_000);
-          await exited;
-          clearTimeout(kill);
-        },
-      });
-    });
-  });
+  // One folder per target.
+  return startServerChild(
+    SELF,
+    ["--serve", target],
+    LABEL[target],
+    { BENCH_CHILD_DATABASE_URL: databaseUrl },
+    profileDir ? `${profileDir}/${target}` : undefined,
+  );
 }
-
-interface AutocannonResult {
-  duration: number;
-  errors: number;
-  timeouts: number;
-  mismatches: number;
-  non2xx: number;
-  resets: number;
-  statusCodeStats: Record<string, { count: number }>;
-  requests: { total: number; sent: number };
-  latency: { p50: number; p99: number; average: number; max: number };
-}
-type Autocannon = (opts: Record<string, unknown>) => Promise<AutocannonResult>;
-const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon;
 
 interface Load {
   url: string;
@@ -389,65 +279,19 @@ interface Run {
   tokenScansPerReq?: number;
 }
 
-const failuresOf = (r: AutocannonResult) => r.errors + r.timeouts + r.mismatches + r.non2xx;
-function describeFailures(r: AutocannonResult): string {
-  const parts: string[] = [];
-  if (r.errors) parts.push(`${r.errors} errors`);
-  if (r.timeouts) parts.push(`${r.timeouts} timeouts`);
-  if (r.non2xx) {
-    const codes = Object.entries(r.statusCodeStats)
-      .filter(([c]) => !c.startsWith("2"))
-      .map(([c, s]) => `${c}x${s.count}`);
-    parts.push(`${r.non2xx} non-2xx (${codes.join(" ")})`);
-  }
-  if (r.mismatches) parts.push(`${r.mismatches} unexpected bodies`);
-  return parts.join(", ");
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
-const fmt = (n: number, digits = 0) =>
-  n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
-const out = (line = "") => process.stdout.write(`${line}\n`);
-
-function table(head: string[], rows: string[][]) {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ");
-  out(line(head));
-  out(widths.map((w) => "-".repeat(w)).join("  "));
-  for (const r of rows) out(line(r));
-}
-
 async function main() {
   const opts = readOptions();
-  const cpus = os.cpus();
-  const machine = {
-    cpu: cpus[0]?.model.trim() ?? "unknown",
-    cores: cpus.length,
-    memoryGb: Math.round(os.totalmem() / 2 ** 30),
-    node: process.version,
-    platform: `${os.platform()} ${os.release()}`,
-    date: new Date().toISOString(),
-  };
+  const machine = machineInfo();
 
   // A database of the bench's own, created on the server of BENCH_DATABASE_URL and dropped at the end.
-  const admin = postgres(opts.adminUrl, { max: 1, onnotice: () => {} });
-  const dbName = `hub_bench_${randomBytes(6).toString("hex")}`;
-  const dbUrl = new URL(opts.adminUrl);
-  dbUrl.pathname = `/${dbName}`;
+  const bench = await createBenchDatabase(opts.adminUrl);
   let stats: postgres.Sql | undefined;
-  const [pg] = await admin<{ v: string }[]>`select current_setting('server_version') as v`;
-  await admin.unsafe(`create database ${dbName}`);
   let failed = false;
   try {
     // Seed one organisation, account and token straight into the database.
     const { openDatabase } = await import("../src/db/client");
     const { World } = await import("../test/harness");
-    const database = await openDatabase({ url: dbUrl.toString(), poolMax: 2 });
+    const database = await openDatabase({ url: bench.url, poolMax: 2 });
     let orgName: string;
     let token: string;
     try {
@@ -459,11 +303,11 @@ async function main() {
     } finally {
       await database.close();
     }
-    stats = postgres(dbUrl.toString(), { max: 1, onnotice: () => {} });
+    stats = postgres(bench.url, { max: 1, onnotice: () => {} });
 
     out(`# HTTP benchmark${opts.tiny ? " (tiny: checks the script works, figures mean nothing)" : ""}`);
     out(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB; ${machine.platform}`);
-    out(`node ${machine.node}, PostgreSQL ${pg?.v ?? "?"}, ${machine.date}`);
+    out(`node ${machine.node}, PostgreSQL ${bench.pgVersion ?? "?"}, ${machine.date}`);
     out(
       `load: autocannon in the parent process, each server in a child of its own; ${opts.connections} connections, ` +
         `${opts.warmup} s warm-up + ${opts.duration} s measured per target, ${opts.rounds} round(s), alternating order`,
@@ -477,7 +321,7 @@ async function main() {
       const order = round % 2 ? opts.targets : [...opts.targets].reverse();
       for (const target of order) {
         const before = isHub(target) ? await settledCounters(stats) : undefined;
-        const server = await startChild(target, dbUrl.toString(), opts.profileDir);
+        const server = await startChild(target, bench.url, opts.profileDir);
         let served = 0;
         let cpuPerReq = 0;
         let warm: AutocannonResult;
@@ -552,7 +396,6 @@ async function main() {
       const y = rpsOf(b);
       return x !== undefined && y ? x / y : undefined;
     };
-    const pct = (r: number | undefined) => (r === undefined ? "n/a" : `${fmt(r * 100, 1)} %`);
 
     out();
     out(`## Medians over ${opts.rounds} round(s)`);
@@ -610,7 +453,7 @@ async function main() {
       JSON.stringify({
         bench: "http",
         tiny: opts.tiny,
-        machine: { ...machine, postgres: pg?.v ?? null },
+        machine: { ...machine, postgres: bench.pgVersion ?? null },
         settings: {
           connections: opts.connections,
           durationS: opts.duration,
@@ -645,8 +488,7 @@ async function main() {
     );
   } finally {
     await stats?.end({ timeout: 5 });
-    await admin.unsafe(`drop database if exists ${dbName} with (force)`);
-    await admin.end({ timeout: 5 });
+    await bench.drop();
   }
   if (failed) process.exitCode = 1;
 }

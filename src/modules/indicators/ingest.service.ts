@@ -14,6 +14,8 @@ import { HUB_STIX_NAMESPACE, scoId, uuidv5 } from "./stix";
 export const CHUNK = 5000;
 /** Rejections listed one by one in a report; beyond that only counted. */
 export const MAX_LISTED = 1000;
+/** Items parsed between two turns of the event loop (see ingest()). */
+const YIELD_EVERY = 200;
 /** Sightings that name an indicator by STIX id wait for the end of the ingest; at most this many. */
 const MAX_PENDING_SIGHTINGS = 200_000;
 
@@ -128,59 +130,83 @@ export async function ingest(
     let sightingRows: SightingRow[] = [];
     const pendingSightings: SightingRow[] = [];
 
+    // A chunk is written while the next one is parsed: the parser's CPU and the database's work
+    // overlap instead of taking turns. Writes still run one after the other, in chunk order.
+    let writing: Promise<void> = Promise.resolve();
     const flush = async () => {
-      if (reportRows.size) await writeReports(tx, feed, [...reportRows.values()], report);
-      if (sightingRows.length) await writeSightings(tx, feed, viewer, sightingRows, report);
+      await writing; // the previous chunk's write, and its error if it failed
+      const rows = [...reportRows.values()];
+      const sightingsOfChunk = sightingRows;
       reportRows = new Map();
       sightingRows = [];
-      onProgress?.(report);
+      writing = (async () => {
+        if (rows.length) await writeReports(tx, feed, rows, report);
+        if (sightingsOfChunk.length) await writeSightings(tx, feed, viewer, sightingsOfChunk, report);
+        onProgress?.(report);
+      })();
+      // Its failure is thrown where it is awaited next, not reported as unhandled meanwhile.
+      writing.catch(() => {});
     };
 
-    for await (const item of items) {
-      switch (item.kind) {
-        case "rejected":
-          reject(item);
-          break;
-        case "skipped":
-          report.skipped++;
-          if (report.skips.length < MAX_LISTED) report.skips.push(item);
-          break;
-        case "report": {
-          const row = toReportRow(item, marking(item), feed);
-          if ("reason" in row) {
-            reject({ ref: item.ref, value: item.value, reason: row.reason });
-            break;
-          }
-          // One row per observable per chunk: a later version (or a later line) wins.
-          const key = `${row.type}\u0000${row.value}`;
-          const prev = reportRows.get(key);
-          if (prev) report.reports.merged++;
-          if (!prev || !prev.stix_modified || !row.stix_modified || row.stix_modified >= prev.stix_modified)
-            reportRows.set(key, row);
-          break;
+    try {
+      let sinceYield = 0;
+      for await (const item of items) {
+        // Parsing buffered input never waits, so without a turn of the event loop now and then
+        // the in-flight write's next protocol step would wait for the whole buffer to be parsed.
+        if (++sinceYield === YIELD_EVERY) {
+          sinceYield = 0;
+          await new Promise((resolve) => setImmediate(resolve));
         }
-        case "sighting": {
-          const row = toSightingRow(item, marking(item));
-          if ("reason" in row) {
-            reject({ ref: item.ref, value: item.value, reason: row.reason });
+        switch (item.kind) {
+          case "rejected":
+            reject(item);
             break;
-          }
-          if (row.of_ref) {
-            if (pendingSightings.length >= MAX_PENDING_SIGHTINGS) {
-              reject({
-                ref: item.ref,
-                reason: `more than ${MAX_PENDING_SIGHTINGS} sightings by reference in one ingest`,
-              });
+          case "skipped":
+            report.skipped++;
+            if (report.skips.length < MAX_LISTED) report.skips.push(item);
+            break;
+          case "report": {
+            const row = toReportRow(item, marking(item), feed);
+            if ("reason" in row) {
+              reject({ ref: item.ref, value: item.value, reason: row.reason });
               break;
             }
-            pendingSightings.push(row);
-          } else sightingRows.push(row);
-          break;
+            // One row per observable per chunk: a later version (or a later line) wins.
+            const key = `${row.type}\u0000${row.value}`;
+            const prev = reportRows.get(key);
+            if (prev) report.reports.merged++;
+            if (!prev || !prev.stix_modified || !row.stix_modified || row.stix_modified >= prev.stix_modified)
+              reportRows.set(key, row);
+            break;
+          }
+          case "sighting": {
+            const row = toSightingRow(item, marking(item));
+            if ("reason" in row) {
+              reject({ ref: item.ref, value: item.value, reason: row.reason });
+              break;
+            }
+            if (row.of_ref) {
+              if (pendingSightings.length >= MAX_PENDING_SIGHTINGS) {
+                reject({
+                  ref: item.ref,
+                  reason: `more than ${MAX_PENDING_SIGHTINGS} sightings by reference in one ingest`,
+                });
+                break;
+              }
+              pendingSightings.push(row);
+            } else sightingRows.push(row);
+            break;
+          }
         }
+        if (reportRows.size >= CHUNK || sightingRows.length >= CHUNK) await flush();
       }
-      if (reportRows.size >= CHUNK || sightingRows.length >= CHUNK) await flush();
+      await flush();
+      await writing;
+    } catch (e) {
+      // No statement may still be running when the transaction rolls back.
+      await writing.catch(() => {});
+      throw e;
     }
-    await flush();
     for (let i = 0; i < pendingSightings.length; i += CHUNK)
       await writeSightings(tx, feed, viewer, pendingSightings.slice(i, i + CHUNK), report);
 
@@ -277,10 +303,14 @@ const REPORT_RECORD = sql.raw(`x(type observable_type, value text, stix_id text,
 
 async function writeReports(tx: Tx, feed: FeedRow, rows: ReportRow[], report: IngestReport) {
   const payload = JSON.stringify(rows);
-  // Observables first: stored once per normalised value, whoever reports them.
+  // Observables first: stored once per normalised value, whoever reports them. Each statement gets
+  // only the fields it reads: PostgreSQL parses every jsonb parameter in full, and the whole rows
+  // three times over cost more than COPYing them.
+  const observableRows = JSON.stringify(rows.map((r) => ({ type: r.type, value: r.value, stix_id: r.stix_id })));
   await tx.execute(sql`
     insert into observables (type, value, stix_id)
-    select x.type, x.value, x.stix_id from jsonb_to_recordset(${payload}::jsonb) as ${REPORT_RECORD}
+    select x.type, x.value, x.stix_id
+    from jsonb_to_recordset(${observableRows}::jsonb) as x(type observable_type, value text, stix_id text)
     on conflict (type, value) do nothing`);
   // Then this feed's claims. A STIX version older than the stored one is ignored; an identical
   // row is left alone (so a second ingest of the same content changes nothing).
@@ -319,20 +349,27 @@ async function writeReports(tx: Tx, feed: FeedRow, rows: ReportRow[], report: In
   // chunk is looked up on its own in reports_stix_id_idx (the `offset 0` keeps the lateral from
   // being flattened): while a feed fills up inside this transaction the table has no statistics,
   // and the planner otherwise scanned all of the feed's reports once per chunk row (quadratic).
-  const retired = rowsOf<{ id: number }>(
-    await tx.execute(sql`
-      update reports set revoked_at = now(), updated_at = now()
-      where reports.id in (
-        select same.id
-        from (select distinct x.report_stix_id, x.stix_modified
-              from jsonb_to_recordset(${payload}::jsonb) as ${REPORT_RECORD}
-              where x.report_stix_id is not null and x.stix_modified is not null) v
-        cross join lateral (
-          select r.id, r.feed_id, r.stix_modified, r.revoked_at from reports r
-          where r.stix_id = v.report_stix_id offset 0) same
-        where same.feed_id = ${feed.id}::uuid and same.stix_modified < v.stix_modified and same.revoked_at is null)
-      returning reports.id`),
+  const versions = JSON.stringify(
+    rows.flatMap((r) =>
+      r.report_stix_id && r.stix_modified ? [{ stix_id: r.report_stix_id, modified: r.stix_modified }] : [],
+    ),
   );
+  const retired =
+    versions === "[]"
+      ? []
+      : rowsOf<{ id: number }>(
+          await tx.execute(sql`
+            update reports set revoked_at = now(), updated_at = now()
+            where reports.id in (
+              select same.id
+              from (select distinct x.stix_id, x.modified
+                    from jsonb_to_recordset(${versions}::jsonb) as x(stix_id text, modified timestamptz)) v
+              cross join lateral (
+                select r.id, r.feed_id, r.stix_modified, r.revoked_at from reports r
+                where r.stix_id = v.stix_id offset 0) same
+              where same.feed_id = ${feed.id}::uuid and same.stix_modified < v.modified and same.revoked_at is null)
+            returning reports.id`),
+        );
   report.reports.created += created;
   report.reports.updated += written.length - created + retired.length;
   report.reports.unchanged += rows.length - written.length;

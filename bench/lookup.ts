@@ -1,0 +1,720 @@
+// type-graphql reads decorator metadata through this polyfill; load it before any schema class.
+import "reflect-metadata";
+import { randomBytes } from "node:crypto";
+import { createServer } from "node:http";
+import { fileURLToPath } from "node:url";
+import postgres from "postgres";
+import {
+  adminUrlFromEnv,
+  argv,
+  autocannon,
+  createBenchDatabase,
+  describeFailures,
+  failuresOf,
+  flag,
+  fmt,
+  listen,
+  machineInfo,
+  median,
+  option,
+  out,
+  pct,
+  positive,
+  postgresCpu,
+  ratio3,
+  readBody,
+  runChild,
+  serveHub,
+  startChild,
+  table,
+  type AutocannonResult,
+  type Child,
+  type Served,
+} from "./common";
+import {
+  COPY_OBSERVABLES,
+  COPY_REPORTS,
+  copyIn,
+  copyLines,
+  indicatorAt,
+  observableLine,
+  reportLine,
+  TYPES,
+  type GeneratedIndicator,
+} from "./indicator-data";
+import type { SeededOrg } from "../test/harness";
+
+/**
+ * Lookup benchmark: with M indicators loaded (default 1,000,000: observables plus one GREEN report
+ * each from one feed, COPYed in as the hub writes them), the hub's `indicator(value)` and
+ * `lookupIndicators(values)` under autocannon, against a bare node:http handler in the same run
+ * that runs the same SQL as the hub's lookup() (indicators.service.ts) as a postgres.js prepared
+ * statement and answers the same JSON. Both servers run in child processes of their own with the
+ * same pool size; autocannon runs in this process. Rounds alternate the order of the targets; the
+ * figures are medians. Nothing here asserts a speed: the exit code says only whether every request
+ * answered 200 with the expected body.
+ *
+ *   npm run bench:lookup -- [--count 1000000] [--duration 10] [--warmup 3] [--rounds 3]
+ *                           [--connections 50] [--batch-connections 8] [--batch-size 1000]
+ *                           [--shapes point,batch] [--targets bare,hub,bare-drizzle] [--profile dir] [--tiny]
+ *
+ * The same file is the child: `--serve hub|bare` starts one server and reports its URL over IPC.
+ */
+
+type Target = "bare" | "bare-drizzle" | "hub";
+type Shape = "point" | "batch";
+const ALL_TARGETS: readonly Target[] = ["bare", "bare-drizzle", "hub"];
+const DEFAULT_TARGETS: readonly Target[] = ["bare", "hub"];
+const ALL_SHAPES: readonly Shape[] = ["point", "batch"];
+const LABEL: Record<Target, string> = {
+  bare: "bare node:http + SQL",
+  "bare-drizzle": "bare + drizzle execute",
+  hub: "hub (LOG_LEVEL=info)",
+};
+const SHAPE_LABEL: Record<Shape, string> = { point: "indicator(value)", batch: "lookupIndicators" };
+
+const FIELDS = "id type value stixId confidence firstSeen lastSeen sourceCount";
+const POINT_QUERY = `query Point($v: String!) { indicator(value: $v) { ${FIELDS} } }`;
+const BATCH_QUERY = `query Batch($values: [String!]!) { lookupIndicators(values: $values) { input error indicator { ${FIELDS} } } }`;
+/** Distinct request bodies: point lookups rotate over this many values. */
+const POINT_BODIES = 1000;
+
+// ---------------------------------------------------------------------------------------------
+// options
+
+interface Options {
+  tiny: boolean;
+  count: number;
+  duration: number;
+  warmup: number;
+  rounds: number;
+  connections: number;
+  batchConnections: number;
+  batchSize: number;
+  batchBodies: number;
+  shapes: Shape[];
+  targets: Target[];
+  adminUrl: string;
+  profileDir: string | undefined;
+}
+
+function readOptions(): Options {
+  const tiny = flag("tiny", "BENCH_TINY");
+  const shapes = (option("shapes", "BENCH_SHAPES") ?? ALL_SHAPES.join(","))
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const s of shapes)
+    if (!ALL_SHAPES.includes(s as Shape))
+      throw new Error(`unknown shape "${s}" (choose from ${ALL_SHAPES.join(", ")})`);
+  const targets = (option("targets", "BENCH_TARGETS") ?? DEFAULT_TARGETS.join(","))
+    .split(",")
+    .map((t) => t.trim())
+    .filter(Boolean);
+  for (const t of targets)
+    if (!ALL_TARGETS.includes(t as Target))
+      throw new Error(`unknown target "${t}" (choose from ${ALL_TARGETS.join(", ")})`);
+  if (!targets.includes("bare")) throw new Error("the targets must include bare: every ratio is against it");
+  return {
+    tiny,
+    count: Math.round(positive("count", "BENCH_COUNT", tiny ? 5_000 : 1_000_000)),
+    duration: positive("duration", "BENCH_DURATION", tiny ? 1 : 10),
+    warmup: positive("warmup", "BENCH_WARMUP", tiny ? 1 : 3),
+    rounds: Math.round(positive("rounds", "BENCH_ROUNDS", tiny ? 1 : 3)),
+    connections: Math.round(positive("connections", "BENCH_CONNECTIONS", tiny ? 4 : 50)),
+    batchConnections: Math.round(positive("batch-connections", "BENCH_BATCH_CONNECTIONS", tiny ? 2 : 8)),
+    batchSize: Math.round(positive("batch-size", "BENCH_BATCH_SIZE", 1000)),
+    batchBodies: Math.round(positive("batch-bodies", "BENCH_BATCH_BODIES", tiny ? 4 : 20)),
+    shapes: shapes as Shape[],
+    targets: targets as Target[],
+    adminUrl: adminUrlFromEnv(),
+    profileDir: option("profile", "BENCH_PROFILE_DIR"),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// the children: the hub, or the bare handler running the hub's lookup SQL
+
+interface IndicatorJson {
+  id: string;
+  type: string;
+  value: string;
+  stixId: string;
+  confidence: number | null;
+  firstSeen: string | null;
+  lastSeen: string | null;
+  sourceCount: number;
+}
+
+/** What the bare child needs to know of the viewer: what the access rule reads. */
+interface BareViewer {
+  organizationId: string;
+  organizationKind: string;
+  groupIds: string[];
+}
+
+/**
+ * The bare handler. `prepared`: the statement rendered once, run as a postgres.js prepared
+ * statement (the ceiling). Otherwise the statement is built per request and run through drizzle's
+ * `db.execute` on the hub's own database client, exactly as lookup() runs it (unprepared): the
+ * difference between the two is the price of that path, before any GraphQL.
+ */
+async function serveBare(prepared: boolean): Promise<Served> {
+  const databaseUrl = process.env.BENCH_CHILD_DATABASE_URL;
+  const viewerJson = process.env.BENCH_CHILD_VIEWER;
+  if (!databaseUrl || !viewerJson) throw new Error("BENCH_CHILD_DATABASE_URL and BENCH_CHILD_VIEWER must be set");
+  const { sql } = await import("drizzle-orm");
+  const { PgDialect } = await import("drizzle-orm/pg-core");
+  const { liveVisibleReports, liveVisibleSightings } = await import("../src/modules/indicators/indicators.service");
+  const { observables, reports, sightings } = await import("../src/modules/indicators/indicators.table");
+  const { normalize } = await import("../src/modules/indicators/normalize");
+  const { toGlobalId } = await import("../src/shared/ids");
+  const { testConfig } = await import("../src/config");
+  const { openDatabase } = await import("../src/db/client");
+  const viewer = JSON.parse(viewerJson) as BareViewer;
+  const v = viewer as unknown as Parameters<typeof liveVisibleReports>[0];
+
+  // The statement of indicators.service.ts lookup() (SELECT, viewOf and the access rule, the
+  // latter two from the hub's own builders).
+  const statementFor = (keys: string) => sql`select ${observables.id}, ${observables.type}, ${observables.value},
+      ${observables.stixId}, view.confidence, view.first_seen, view.last_seen, view.sources
+    from jsonb_to_recordset(${keys}::jsonb) as x(type observable_type, value text)
+    join ${observables} on ${observables.type} = x.type and ${observables.value} = x.value
+    cross join lateral (
+      select max(v.confidence) as confidence, min(v.first_seen) as first_seen, max(v.last_seen) as last_seen,
+             count(distinct v.org)::int as sources
+      from (
+        select ${reports.confidence} as confidence, ${reports.firstSeen} as first_seen, ${reports.lastSeen} as last_seen,
+               ${reports.ownerOrgId} as org
+          from ${reports} where ${reports.observableId} = ${observables.id} and ${liveVisibleReports(v)}
+        union all
+        select null, ${sightings.firstSeen}, ${sightings.lastSeen}, ${sightings.ownerOrgId}
+          from ${sightings} where ${sightings.observableId} = ${observables.id} and ${liveVisibleSightings(v)}
+      ) v) as view
+    where view.sources > 0`;
+  // Rendered once; only the keys parameter changes from one request to the next.
+  const KEYS = `keys-${randomBytes(8).toString("hex")}`;
+  const statement = new PgDialect().sqlToQuery(statementFor(KEYS));
+  const keysAt = statement.params.indexOf(KEYS);
+  if (keysAt < 0) throw new Error("the keys parameter is not in the statement");
+
+  // The hub's pool size, so both sides have as many connections to PostgreSQL.
+  const poolMax = testConfig().DB_POOL_MAX;
+  const client = prepared
+    ? postgres(databaseUrl, { max: poolMax, onnotice: () => {}, connection: { application_name: "bench-bare-lookup" } })
+    : undefined;
+  const database = prepared ? undefined : await openDatabase({ url: databaseUrl, poolMax });
+  type Row = {
+    id: string;
+    type: string;
+    value: string;
+    stix_id: string;
+    confidence: number | null;
+    first_seen: Date | string | null;
+    last_seen: Date | string | null;
+    sources: number;
+  };
+  // postgres.js parses timestamps; drizzle's client hands them over as text.
+  const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
+  const toJson = (r: Row): IndicatorJson => ({
+    id: toGlobalId("Indicator", Number(r.id)),
+    type: r.type,
+    value: r.value,
+    stixId: r.stix_id,
+    confidence: r.confidence === null ? null : Number(r.confidence),
+    firstSeen: iso(r.first_seen),
+    lastSeen: iso(r.last_seen),
+    sourceCount: Number(r.sources),
+  });
+
+  /** One statement for all values, one answer per value in order, as lookup() does. */
+  async function lookup(values: string[]) {
+    const normalized = values.map((value) => normalize(value));
+    const keys = normalized.flatMap((n) => (n.ok ? [{ type: n.type, value: n.value }] : []));
+    const found = new Map<string, IndicatorJson>();
+    if (keys.length) {
+      let rows: Row[];
+      if (client) {
+        const params = statement.params.map((p, i) => (i === keysAt ? keys : p)) as postgres.ParameterOrJSON<never>[];
+        rows = await client.unsafe<Row[]>(statement.sql, params, { prepare: true });
+      } else rows = (await database?.db.execute(statementFor(JSON.stringify(keys)))) as unknown as Row[];
+      for (const r of rows) found.set(`${r.type}\u0000${r.value}`, toJson(r));
+    }
+    return values.map((input, i) => {
+      const n = normalized[i];
+      if (!n || !n.ok) return { input, error: n?.reason ?? "unreadable", indicator: null };
+      return { input, error: null, indicator: found.get(`${n.type}\u0000${n.value}`) ?? null };
+    });
+  }
+
+  const server = createServer((req, res) => {
+    void (async () => {
+      try {
+        const body = JSON.parse(await readBody(req)) as { variables?: { v?: string; values?: string[] } };
+        const vars = body.variables ?? {};
+        let data: unknown;
+        if (typeof vars.v === "string") data = { indicator: (await lookup([vars.v]))[0]?.indicator ?? null };
+        else if (Array.isArray(vars.values)) data = { lookupIndicators: await lookup(vars.values) };
+        else throw new Error("neither v nor values");
+        const text = JSON.stringify({ data });
+        res.writeHead(200, {
+          "content-type": "application/json; charset=utf-8",
+          "content-length": Buffer.byteLength(text),
+          "cache-control": "no-store",
+        });
+        res.end(text);
+      } catch (e) {
+        const text = JSON.stringify({ errors: [{ message: e instanceof Error ? e.message : String(e) }] });
+        if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" }).end(text);
+        else res.destroy();
+      }
+    })();
+  });
+  server.keepAliveTimeout = 5_000;
+  const url = await listen(server);
+  return {
+    url,
+    stop: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await client?.end({ timeout: 5 });
+      await database?.close();
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// the parent: data, children, load
+
+const SELF = fileURLToPath(import.meta.url);
+
+interface RequestSet {
+  bodies: string[];
+  /** The `data` each body must answer. */
+  expected: unknown[];
+  connections: number;
+  /** Values looked up per request. */
+  valuesPerRequest: number;
+}
+
+interface Run {
+  target: Target;
+  shape: Shape;
+  round: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  failures: number;
+  detail: string;
+  /** CPU time per request of the server process and of PostgreSQL (all its processes), in µs. */
+  cpuPerReq: number;
+  pgCpuPerReq: number | undefined;
+}
+
+/** A deterministic shuffle of [0, n) picks (no two alike while n allows). */
+function picks(n: number, howMany: number, seed: number): number[] {
+  const out: number[] = [];
+  const seen = new Set<number>();
+  let x = seed >>> 0 || 1;
+  while (out.length < howMany) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    const i = x % n;
+    if (seen.has(i) && seen.size < n) continue;
+    seen.add(i);
+    out.push(i);
+  }
+  return out;
+}
+
+/** Sends each body once and checks its data; returns the exact text every later answer must have. */
+async function checkAll(url: string, headers: Record<string, string>, set: RequestSet, label: string) {
+  const texts: string[] = new Array<string>(set.bodies.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < set.bodies.length; i = next++) {
+      const res = await fetch(`${url}/graphql`, { method: "POST", headers, body: set.bodies[i] });
+      const text = await res.text();
+      let data: unknown;
+      try {
+        data = (JSON.parse(text) as { data?: unknown }).data;
+      } catch {
+        data = undefined;
+      }
+      if (res.status !== 200 || JSON.stringify(data) !== JSON.stringify(set.expected[i]))
+        throw new Error(
+          `${label} answered ${res.status} ${text.slice(0, 300)}; expected data ${JSON.stringify(set.expected[i]).slice(0, 300)}`,
+        );
+      texts[i] = text;
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+  return texts;
+}
+
+async function runLoad(
+  url: string,
+  headers: Record<string, string>,
+  set: RequestSet,
+  texts: string[],
+  seconds: number,
+): Promise<AutocannonResult> {
+  let mismatches = 0;
+  const result = await autocannon({
+    url: `${url}/graphql`,
+    method: "POST",
+    headers,
+    // Each connection cycles through every body; each answer is compared with the checked one.
+    requests: set.bodies.map((body, i) => ({
+      method: "POST",
+      path: "/graphql",
+      headers,
+      body,
+      onResponse: (status: number, resBody: string) => {
+        if (status === 200 && resBody !== texts[i]) mismatches++;
+      },
+    })),
+    connections: set.connections,
+    duration: seconds,
+  });
+  result.mismatches += mismatches;
+  return result;
+}
+
+async function main() {
+  const opts = readOptions();
+  const machine = machineInfo();
+  const bench = await createBenchDatabase(opts.adminUrl);
+  let sql: postgres.Sql | undefined;
+  let failed = false;
+  try {
+    // One CERT owns the feed; another one (a member state too: TLP GREEN reaches it) looks up.
+    const { openDatabase } = await import("../src/db/client");
+    const { World } = await import("../test/harness");
+    const { toGlobalId } = await import("../src/shared/ids");
+    const database = await openDatabase({ url: bench.url, poolMax: 2 });
+    let owner: SeededOrg;
+    let reader: SeededOrg;
+    let token: string;
+    try {
+      await database.migrate();
+      const world = new World(database);
+      owner = await world.org("MEMBER_STATE", `Bench feed owner ${randomBytes(3).toString("hex")}`);
+      reader = await world.org("MEMBER_STATE", `Bench reader ${randomBytes(3).toString("hex")}`);
+      token = (await world.account(reader, "READER")).token;
+    } finally {
+      await database.close();
+    }
+    const db = (sql = postgres(bench.url, { max: 1, onnotice: () => {} }));
+    const [feed] = await db<{ id: string }[]>`
+      insert into feeds (owner_org_id, name, format, default_tlp)
+      values (${owner.id}, 'Bench STIX feed', 'STIX', 'GREEN') returning id`;
+    if (!feed) throw new Error("no feed");
+
+    // The rows the hub would write for the ingest benchmark's bundle, straight in by COPY.
+    const t0 = performance.now();
+    await db.begin(async (tx) => {
+      await copyIn(tx, COPY_OBSERVABLES, copyLines(opts.count, observableLine));
+      await copyIn(
+        tx,
+        COPY_REPORTS,
+        copyLines(opts.count, (g, i) => reportLine(g, i + 1, feed.id, owner.id)),
+      );
+    });
+    await db`vacuum analyze observables`;
+    await db`vacuum analyze reports`;
+    await db`vacuum analyze sightings`;
+    const loadS = (performance.now() - t0) / 1000;
+
+    // Request bodies: point lookups of loaded values; batches half loaded, half unknown values.
+    const expectedOf = async (gs: GeneratedIndicator[]) => {
+      const ids = new Map<string, number>();
+      const keys = gs.map((g) => ({ type: g.type, value: g.value }));
+      for (const r of await db<{ id: string; type: string; value: string }[]>`
+        select o.id, o.type, o.value from jsonb_to_recordset(${db.json(keys)}::jsonb) as x(type observable_type, value text)
+        join observables o on o.type = x.type and o.value = x.value`)
+        ids.set(`${r.type} ${r.value}`, Number(r.id));
+      return (g: GeneratedIndicator): IndicatorJson | null => {
+        const id = ids.get(`${g.type} ${g.value}`);
+        return id === undefined
+          ? null
+          : {
+              id: toGlobalId("Indicator", id),
+              type: g.type,
+              value: g.value,
+              stixId: g.observableStixId,
+              confidence: g.confidence,
+              firstSeen: null,
+              lastSeen: null,
+              sourceCount: 1,
+            };
+      };
+    };
+    const pointGs = picks(opts.count, Math.min(POINT_BODIES, opts.count), 7).map(indicatorAt);
+    const pointExpect = await expectedOf(pointGs);
+    const sets: Record<Shape, RequestSet> = {
+      point: {
+        bodies: pointGs.map((g) => JSON.stringify({ query: POINT_QUERY, variables: { v: g.value } })),
+        expected: pointGs.map((g) => ({ indicator: pointExpect(g) })),
+        connections: opts.connections,
+        valuesPerRequest: 1,
+      },
+      batch: { bodies: [], expected: [], connections: opts.batchConnections, valuesPerRequest: opts.batchSize },
+    };
+    const known = Math.ceil(opts.batchSize / 2);
+    for (let b = 0; b < opts.batchBodies; b++) {
+      const gs = [
+        ...picks(opts.count, Math.min(known, opts.count), 1000 + b).map(indicatorAt),
+        // Values of the same generator past the loaded ones: valid, and not in the database.
+        ...picks(1_000_000_000, opts.batchSize - Math.min(known, opts.count), 2000 + b).map((i) =>
+          indicatorAt(opts.count + i),
+        ),
+      ];
+      // Interleave by a fixed shuffle so hits and misses mix.
+      const order = picks(gs.length, gs.length, 3000 + b);
+      const mixed = order.map((i) => gs[i] as GeneratedIndicator);
+      const expect = await expectedOf(mixed);
+      sets.batch.bodies.push(JSON.stringify({ query: BATCH_QUERY, variables: { values: mixed.map((g) => g.value) } }));
+      sets.batch.expected.push({
+        lookupIndicators: mixed.map((g) => ({ input: g.value, error: null, indicator: expect(g) })),
+      });
+    }
+
+    const [pgSettings] = await db<{ sb: string }[]>`select current_setting('shared_buffers') as sb`;
+    const poolMax = (await import("../src/config")).testConfig().DB_POOL_MAX;
+    out(`# Lookup benchmark${opts.tiny ? " (tiny: checks the script works, figures mean nothing)" : ""}`);
+    out(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB; ${machine.platform}`);
+    out(
+      `node ${machine.node}, PostgreSQL ${bench.pgVersion ?? "?"} (shared_buffers ${pgSettings?.sb ?? "?"}), ${machine.date}`,
+    );
+    out(
+      `data: ${fmt(opts.count)} indicators (${TYPES.join(", ")} in rotation), one GREEN report each from one feed, ` +
+        `COPYed and vacuum-analyzed in ${fmt(loadS, 1)} s; the viewer is another member state's reader`,
+    );
+    out(
+      `load: autocannon in the parent process, each server in a child of its own (pool of ${poolMax} connections each); ` +
+        `${opts.warmup} s warm-up + ${opts.duration} s measured per target and shape, ${opts.rounds} round(s), alternating order`,
+    );
+    out(
+      `point: ${SHAPE_LABEL.point} over ${sets.point.bodies.length} distinct loaded values, ${opts.connections} connections`,
+    );
+    out(
+      `batch: ${SHAPE_LABEL.batch} with ${opts.batchSize} values (${known} loaded, the rest unknown), ` +
+        `${sets.batch.bodies.length} distinct bodies, ${opts.batchConnections} connections`,
+    );
+    out(
+      "bare: node:http, JSON.parse, the hub's normalize() per value, the hub's lookup SQL as a postgres.js prepared " +
+        "statement, the same JSON answer (no GraphQL, no authentication, no log)",
+    );
+    out();
+
+    const headers = { "content-type": "application/json", authorization: `Bearer ${token}` };
+    const viewer: BareViewer = { organizationId: reader.id, organizationKind: reader.kind, groupIds: [] };
+    const runs: Run[] = [];
+    for (let round = 1; round <= opts.rounds; round++) {
+      const order = round % 2 ? opts.targets : [...opts.targets].reverse();
+      for (const target of order) {
+        const server: Child = await startChild(
+          SELF,
+          ["--serve", target],
+          LABEL[target],
+          { BENCH_CHILD_DATABASE_URL: bench.url, BENCH_CHILD_VIEWER: JSON.stringify(viewer) },
+          opts.profileDir ? `${opts.profileDir}/${target}` : undefined,
+        );
+        try {
+          for (const shape of opts.shapes) {
+            const set = sets[shape];
+            const texts = await checkAll(server.url, headers, set, `${LABEL[target]} ${SHAPE_LABEL[shape]}`);
+            const warm = await runLoad(server.url, headers, set, texts, opts.warmup);
+            const cpu0 = await server.cpu();
+            const pg0 = postgresCpu();
+            const res = await runLoad(server.url, headers, set, texts, opts.duration);
+            const pg1 = postgresCpu();
+            const n = Math.max(1, res.requests.total);
+            const failures = failuresOf(warm) + failuresOf(res);
+            const run: Run = {
+              target,
+              shape,
+              round,
+              rps: res.requests.total / res.duration,
+              p50: res.latency.p50,
+              p99: res.latency.p99,
+              failures,
+              detail: [describeFailures(warm) && `warm-up: ${describeFailures(warm)}`, describeFailures(res)]
+                .filter(Boolean)
+                .join("; "),
+              cpuPerReq: ((await server.cpu()) - cpu0) / n,
+              pgCpuPerReq: pg0 === undefined || pg1 === undefined ? undefined : (pg1 - pg0) / n,
+            };
+            if (failures) failed = true;
+            runs.push(run);
+            out(
+              `round ${round}  ${SHAPE_LABEL[shape].padEnd(17)} ${LABEL[target].padEnd(21)} ${fmt(run.rps).padStart(7)} req/s  ` +
+                `p50 ${run.p50} ms  p99 ${run.p99} ms  server cpu ${fmt(run.cpuPerReq)} µs/req` +
+                (run.pgCpuPerReq === undefined ? "" : `  postgres cpu ${fmt(run.pgCpuPerReq)} µs/req`) +
+                (failures ? `  FAILED: ${run.detail}` : ""),
+            );
+          }
+        } finally {
+          await server.stop();
+        }
+      }
+    }
+
+    const summary = opts.shapes.flatMap((shape) =>
+      opts.targets.map((target) => {
+        const mine = runs.filter((r) => r.target === target && r.shape === shape);
+        const pg = mine.flatMap((r) => (r.pgCpuPerReq === undefined ? [] : [r.pgCpuPerReq]));
+        return {
+          target,
+          shape,
+          rps: median(mine.map((r) => r.rps)),
+          p50: median(mine.map((r) => r.p50)),
+          p99: median(mine.map((r) => r.p99)),
+          cpuPerReq: median(mine.map((r) => r.cpuPerReq)),
+          pgCpuPerReq: pg.length ? median(pg) : undefined,
+          failures: mine.reduce((n, r) => n + r.failures, 0),
+        };
+      }),
+    );
+    const rpsOf = (t: Target, s: Shape) => summary.find((x) => x.target === t && x.shape === s)?.rps;
+    const vsBare = (t: Target, s: Shape) => {
+      const x = rpsOf(t, s);
+      const b = rpsOf("bare", s);
+      return x !== undefined && b ? x / b : undefined;
+    };
+    // The same ratio round by round (neighbouring measurements): its spread shows the noise.
+    const perRound = (t: Target, s: Shape) => {
+      const rs: string[] = [];
+      for (let round = 1; round <= opts.rounds; round++) {
+        const x = runs.find((r) => r.target === t && r.shape === s && r.round === round);
+        const b = runs.find((r) => r.target === "bare" && r.shape === s && r.round === round);
+        if (x && b) rs.push(pct(x.rps / b.rps));
+      }
+      return rs.length > 1 ? `   (per round: ${rs.join(", ")})` : "";
+    };
+
+    out();
+    out(`## Medians over ${opts.rounds} round(s)`);
+    table(
+      [
+        "shape",
+        "target",
+        "req/s",
+        "values/s",
+        "p50 ms",
+        "p99 ms",
+        "failed",
+        "server µs/req",
+        "postgres µs/req",
+        "vs bare",
+      ],
+      summary.map((s) => [
+        SHAPE_LABEL[s.shape],
+        LABEL[s.target],
+        fmt(s.rps),
+        fmt(s.rps * sets[s.shape].valuesPerRequest),
+        String(s.p50),
+        String(s.p99),
+        String(s.failures),
+        fmt(s.cpuPerReq),
+        s.pgCpuPerReq === undefined ? "" : fmt(s.pgCpuPerReq),
+        pct(s.rps / (rpsOf("bare", s.shape) ?? NaN)),
+      ]),
+    );
+    out();
+    for (const s of opts.shapes) {
+      if (opts.targets.includes("hub"))
+        out(`hub / bare, ${SHAPE_LABEL[s].padEnd(17)} ${pct(vsBare("hub", s))}${perRound("hub", s)}   goal: >= 50 %`);
+      if (opts.targets.includes("bare-drizzle"))
+        out(
+          `bare + drizzle execute / bare, ${SHAPE_LABEL[s]}: ${pct(vsBare("bare-drizzle", s))}${perRound("bare-drizzle", s)}`,
+        );
+    }
+    out(
+      "server µs/req: CPU time of the server process alone during the measured run; postgres µs/req: CPU time of " +
+        "every PostgreSQL process on this machine over the same run, per request.",
+    );
+    out(
+      failed ? "RESULT: some requests failed (see above)" : "RESULT: every request answered 200 with the expected body",
+    );
+    out(
+      JSON.stringify({
+        bench: "lookup",
+        tiny: opts.tiny,
+        machine: { ...machine, postgres: bench.pgVersion ?? null },
+        settings: {
+          count: opts.count,
+          durationS: opts.duration,
+          warmupS: opts.warmup,
+          rounds: opts.rounds,
+          pointConnections: opts.connections,
+          batchConnections: opts.batchConnections,
+          batchSize: opts.batchSize,
+          poolMax,
+        },
+        results: Object.fromEntries(
+          opts.shapes.map((shape) => [
+            shape,
+            Object.fromEntries(
+              summary
+                .filter((s) => s.shape === shape)
+                .map((s) => [
+                  s.target,
+                  {
+                    rps: Math.round(s.rps),
+                    p50Ms: s.p50,
+                    p99Ms: s.p99,
+                    serverCpuUsPerReq: Math.round(s.cpuPerReq),
+                    ...(s.pgCpuPerReq === undefined ? {} : { postgresCpuUsPerReq: Math.round(s.pgCpuPerReq) }),
+                    failed: s.failures,
+                  },
+                ]),
+            ),
+          ]),
+        ),
+        ratios: Object.fromEntries(
+          opts.shapes.flatMap((s) => [
+            ...(opts.targets.includes("hub") ? [[`${s}HubVsBare`, ratio3(vsBare("hub", s))]] : []),
+            ...(opts.targets.includes("bare-drizzle")
+              ? [[`${s}BareDrizzleVsBare`, ratio3(vsBare("bare-drizzle", s))]]
+              : []),
+          ]),
+        ),
+      }),
+    );
+  } finally {
+    await sql?.end({ timeout: 5 });
+    await bench.drop();
+  }
+  if (failed) process.exitCode = 1;
+}
+
+const serveAt = argv.indexOf("--serve");
+const serve = serveAt >= 0 ? argv[serveAt + 1] : undefined;
+if (serve) {
+  runChild(serve, () => (serve === "hub" ? serveHub("info") : serveBare(serve === "bare"))).catch((e: unknown) => {
+    process.stderr.write(`bench child ${serve} could not start: ${e instanceof Error ? (e.stack ?? e.message) : e}\n`);
+    process.exit(1);
+  });
+} else if (argv.includes("--help")) {
+  out(
+    "npm run bench:lookup -- [--count n] [--duration s] [--warmup s] [--rounds n] [--connections n] " +
+      "[--batch-connections n] [--batch-size n] [--batch-bodies n] [--shapes point,batch] [--targets bare,hub,bare-drizzle] " +
+      "[--profile dir] [--tiny]",
+  );
+  out(
+    "env: BENCH_COUNT BENCH_DURATION BENCH_WARMUP BENCH_ROUNDS BENCH_CONNECTIONS BENCH_BATCH_CONNECTIONS " +
+      "BENCH_BATCH_SIZE BENCH_BATCH_BODIES BENCH_SHAPES BENCH_TARGETS BENCH_TINY=1 BENCH_PROFILE_DIR BENCH_DATABASE_URL",
+  );
+} else {
+  main().catch((e: unknown) => {
+    process.stderr.write(`bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(1);
+  });
+}
