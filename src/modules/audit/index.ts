@@ -1,6 +1,6 @@
 export { appendAudit, verifyAudit, canonicalJson, entryHash, GENESIS_HASH } from "./audit.service";
 export type { AuditVerification, AuditProblem } from "./audit.service";
-export { createMutationRunner } from "./mutation";
+export { auditFailure, createMutationRunner } from "./mutation";
 export type { MutationRunner, MutationSpec } from "./mutation";
 export { auditLog, auditHead } from "./audit.table";
 import { AuditResolver } from "./audit.resolver";

@@ -3,7 +3,7 @@ import type { Db, Tx } from "../../db/client";
 import { ErrorCode } from "../../shared/errors";
 import type { Logger } from "../../shared/logger";
 import type { ViewerIdentity } from "../access/viewer";
-import { appendAudit } from "./audit.service";
+import { appendAudit, type AuditEntryInput } from "./audit.service";
 
 export interface MutationSpec<T> {
   operation: string;
@@ -40,20 +40,27 @@ export function createMutationRunner(db: Db, log: Logger): MutationRunner {
         return result;
       });
     } catch (error) {
-      const code =
-        error instanceof GraphQLError && typeof error.extensions.code === "string"
-          ? error.extensions.code
-          : ErrorCode.INTERNAL_SERVER_ERROR;
       try {
-        await db.transaction((tx) =>
-          appendAudit(tx, { ...who, targetIds: spec.targetIds ?? [], outcome: code, detail: spec.detail ?? null }),
-        );
+        await auditFailure(db, { ...who, targetIds: spec.targetIds ?? [], detail: spec.detail ?? null }, error);
       } catch (auditError) {
         log.error({ err: auditError, operation: spec.operation }, "could not audit a failed mutation");
       }
       throw error;
     }
   };
+}
+
+/**
+ * Audits a failed or refused attempt on its own, in a transaction of its own (the attempt's was
+ * rolled back): the outcome is the error's code, INTERNAL_SERVER_ERROR for anything uncoded.
+ * Throws when the entry cannot be written; the caller decides whether that hides its own error.
+ */
+export async function auditFailure(db: Db, entry: Omit<AuditEntryInput, "outcome">, error: unknown): Promise<void> {
+  const outcome =
+    error instanceof GraphQLError && typeof error.extensions.code === "string"
+      ? error.extensions.code
+      : ErrorCode.INTERNAL_SERVER_ERROR;
+  await db.transaction((tx) => appendAudit(tx, { ...entry, outcome }));
 }
 
 function idOf(result: unknown): string[] {

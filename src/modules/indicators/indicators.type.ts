@@ -162,17 +162,9 @@ export class IngestProblemType {
 }
 
 @ObjectType({ description: "What an ingest did. Rejected items are listed (up to 1000) with their reason." })
-export class IngestReportType {
+export class IngestReportType extends FeedIngestSummary {
   @Field(() => ID)
   feedId: string;
-  @Field(() => IngestCounts)
-  reports: IngestCounts;
-  @Field(() => IngestCounts)
-  sightings: IngestCounts;
-  @Field(() => Int)
-  rejected: number;
-  @Field(() => Int)
-  skipped: number;
   @Field(() => [IngestProblemType])
   rejections: IngestProblemType[];
   @Field(() => [IngestProblemType], { description: "Input that is not an indicator (e.g. a STIX malware object)." })

@@ -1,9 +1,7 @@
-import { GraphQLError } from "graphql";
 import type { Db } from "../../db/client";
-import { ErrorCode } from "../../shared/errors";
 import { Role } from "../access/access.enums";
 import { assertRole, type ViewerIdentity } from "../access/viewer";
-import { appendAudit } from "../audit";
+import { auditFailure } from "../audit";
 import { ownFeed } from "./feeds.service";
 import type { FeedFormat } from "./indicators.table";
 import { ingest, readItems, type IngestReport } from "./ingest.service";
@@ -29,18 +27,15 @@ export async function ingestPayload(
     const items = readItems(parserFor(format ?? feed.format)(input));
     return await ingest(db, viewer, feed, items, onProgress);
   } catch (e) {
-    const outcome =
-      e instanceof GraphQLError && typeof e.extensions.code === "string"
-        ? e.extensions.code
-        : ErrorCode.INTERNAL_SERVER_ERROR;
-    await db.transaction((tx) =>
-      appendAudit(tx, {
+    await auditFailure(
+      db,
+      {
         accountId: viewer.accountId,
         organizationId: viewer.organizationId,
         operation: "ingest",
         targetIds: [feedGlobalId],
-        outcome,
-      }),
+      },
+      e,
     );
     throw e;
   }
