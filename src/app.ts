@@ -68,7 +68,12 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     // Longer than clients' and load balancers' idle timeouts, so the server is never the side that
     // closes a kept-alive socket just as a client reuses it (an ECONNRESET on the client).
     server.keepAliveTimeout = 65_000;
+    // Headers must arrive within this whatever the route (slow-loris clients get 408).
     server.headersTimeout = 66_000;
+    // Node's whole-request clock (300 s by default) would cut off a long POST /ingest upload; the
+    // handler bounds bodies per route instead: REQUEST_TIMEOUT_MS for a whole body everywhere
+    // else, INGEST_IDLE_TIMEOUT_MS between two reads of an ingest.
+    server.requestTimeout = 0;
     const closeSockets = attachWebSocket(server, schema, services, limiter);
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);

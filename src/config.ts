@@ -29,6 +29,8 @@ const schema = z.object({
   MAX_PAGE_SIZE: int(1).default(500),
   MAX_BODY_BYTES: int(1024).default(1_048_576),
   MAX_INGEST_BYTES: int(1024).default(2 * 1024 ** 3),
+  REQUEST_TIMEOUT_MS: int(100).default(300_000),
+  INGEST_IDLE_TIMEOUT_MS: int(100).default(60_000),
   RATE_LIMIT_PER_SECOND: int(1).default(50),
   RATE_LIMIT_BURST: int(1).default(200),
   TOKEN_CACHE_MS: int(0).max(1000).default(1000),

@@ -1,8 +1,11 @@
+import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sql } from "drizzle-orm";
 import { toGlobalId } from "../src/shared/ids";
 import {
   CreateContactDocument,
+  CreateFeedDocument,
+  IndicatorByValueDocument,
   NodeByIdDocument,
   OrganizationsDocument,
   SharingGroupDocument,
@@ -113,6 +116,104 @@ describe("rate limit", () => {
     } finally {
       await limited.dispose();
     }
+  });
+});
+
+/**
+ * Writes a raw HTTP request in parts, `gapMs` apart (so a body can arrive slowly or stop), and
+ * resolves with everything the server sent once it closes the connection.
+ */
+function rawRequest(url: string, parts: string[], gapMs: number): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    let answer = "";
+    socket.on("data", (d: Buffer) => (answer += d.toString("utf8")));
+    socket.on("close", () => resolve(answer));
+    socket.on("error", reject);
+    void (async () => {
+      for (const part of parts) {
+        if (socket.destroyed) return;
+        socket.write(part);
+        await new Promise((r) => setTimeout(r, gapMs));
+      }
+    })();
+  });
+}
+
+const statusOf = (answer: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1]);
+const bodyOf = (answer: string) =>
+  JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4)) as {
+    data?: { ingest: { reports: { created: number } } };
+    errors?: { message: string; extensions: Record<string, unknown> }[];
+  };
+
+describe("request timeouts", () => {
+  it("turns off Node's whole-request timeout (it cut off ingests longer than 5 minutes) and keeps the headers timeout", () => {
+    const server = hub.app.server;
+    expect(server.requestTimeout).toBe(0);
+    expect(server.headersTimeout).toBe(66_000);
+    // A kept-alive socket is closed by the client or load balancer first, never under its feet.
+    expect(server.keepAliveTimeout).toBeLessThan(server.headersTimeout);
+  });
+
+  describe("per route", () => {
+    let slow: TestHub;
+    let token: string;
+    let feedId: string;
+    const head = (path: string, length: number, type: string) =>
+      `POST ${path} HTTP/1.1\r\nhost: hub\r\nauthorization: Bearer ${token}\r\ncontent-type: ${type}\r\n` +
+      `content-length: ${length}\r\nconnection: close\r\n\r\n`;
+
+    beforeAll(async () => {
+      slow = await startHub({ REQUEST_TIMEOUT_MS: 300, INGEST_IDLE_TIMEOUT_MS: 1000, MAX_INGEST_BYTES: 4096 });
+      const analyst = await slow.world.account(await slow.world.org("MEMBER_STATE"), "ANALYST");
+      token = analyst.token;
+      const f = await op(slow.url, token, CreateFeedDocument, {
+        input: { name: "slow", format: "CSV", defaultMarking: { tlp: "GREEN" } },
+      });
+      feedId = encodeURIComponent(f.data?.createFeed.id ?? "");
+    });
+    afterAll(() => slow?.dispose());
+
+    it("answers 408 and closes the connection when a GraphQL body does not all arrive within REQUEST_TIMEOUT_MS", async () => {
+      const answer = await rawRequest(slow.url, [head("/graphql", 100, "application/json") + '{"query":'], 10);
+      expect(statusOf(answer)).toBe(408);
+      expect(bodyOf(answer).errors?.[0]?.extensions).toMatchObject({ limit: "REQUEST_TIMEOUT_MS" });
+    });
+
+    it("lets an ingest that keeps sending take longer than REQUEST_TIMEOUT_MS", async () => {
+      const lines = Array.from({ length: 8 }, (_, i) => `198.51.100.${i + 1}\n`);
+      const length = Buffer.byteLength(lines.join(""));
+      const answer = await rawRequest(slow.url, [head(`/ingest?feed=${feedId}`, length, "text/csv"), ...lines], 100);
+      expect(statusOf(answer)).toBe(200);
+      expect(bodyOf(answer).data?.ingest.reports.created).toBe(8);
+    });
+
+    it("answers 408 when an ingest body stops arriving for INGEST_IDLE_TIMEOUT_MS, and writes none of it", async () => {
+      const answer = await rawRequest(
+        slow.url,
+        [head(`/ingest?feed=${feedId}`, 100, "text/csv") + "203.0.113.61\n203.0.113.62\n"],
+        10,
+      );
+      expect(statusOf(answer)).toBe(408);
+      expect(bodyOf(answer).errors?.[0]?.extensions).toMatchObject({ limit: "INGEST_IDLE_TIMEOUT_MS" });
+      const seen = await op(slow.url, token, IndicatorByValueDocument, { value: "203.0.113.61" });
+      expect(seen.data?.indicator).toBeNull();
+    });
+
+    it("answers 413 when an ingest body exceeds MAX_INGEST_BYTES (not a parse error)", async () => {
+      const csv = Array.from({ length: 1000 }, (_, i) => `192.0.2.${i % 250}`).join("\n");
+      const res = await fetch(`${slow.url}/ingest?feed=${feedId}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "text/csv" },
+        body: csv,
+      });
+      expect(res.status).toBe(413);
+      expect(((await res.json()) as ReturnType<typeof bodyOf>).errors?.[0]?.extensions).toMatchObject({
+        limit: "MAX_INGEST_BYTES",
+      });
+    });
   });
 });
 

@@ -27,33 +27,87 @@ export interface HttpDeps {
 }
 
 class BodyTooLarge extends Error {}
+/** The client did not send its body in time (see REQUEST_TIMEOUT_MS and INGEST_IDLE_TIMEOUT_MS). */
+class BodyTimeout extends Error {}
 
-function readBody(req: IncomingMessage, max: number): Promise<string> {
+/** A whole body as text, cut off past `max` bytes or when it has not all arrived within `timeoutMs`. */
+function readBody(req: IncomingMessage, max: number, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers["content-length"]);
     if (declared > max) return reject(new BodyTooLarge());
     const chunks: Buffer[] = [];
     let size = 0;
+    const fail = (e: Error) => {
+      clearTimeout(timer);
+      reject(e);
+    };
+    // The socket stays open for the 408, which closes it.
+    const timer = setTimeout(() => {
+      req.removeAllListeners("data");
+      fail(new BodyTimeout());
+    }, timeoutMs);
     req.on("data", (c: Buffer) => {
       size += c.length;
       if (size > max) {
         req.removeAllListeners("data");
         req.resume();
-        reject(new BodyTooLarge());
+        fail(new BodyTooLarge());
       } else chunks.push(c);
     });
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
+    req.on("end", () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks).toString("utf8"));
+    });
+    req.on("error", fail);
   });
 }
 
-/** The request body as a stream, cut off with BodyTooLarge past `max` bytes. */
-async function* limited(req: IncomingMessage, max: number): AsyncIterable<Uint8Array> {
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > max) throw new BodyTooLarge();
-    yield chunk;
+/**
+ * A request body as a stream for POST /ingest, cut off with BodyTooLarge past `max` bytes and
+ * with BodyTimeout when the client sends nothing for `idleMs` while the hub waits for it. Only
+ * that wait counts: the time the hub spends on what it already has (parsing, writing, while the
+ * body waits under backpressure) never does, so an upload that keeps sending may take as long as
+ * it needs. `failure` keeps what cut the body off, since the parsers downstream wrap whatever
+ * their input throws.
+ */
+class IngestBody implements AsyncIterable<Uint8Array> {
+  failure: BodyTooLarge | BodyTimeout | undefined;
+
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly max: number,
+    private readonly idleMs: number,
+  ) {}
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array> {
+    const chunks = (this.req as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+    let size = 0;
+    // Whether to let go of the request (destroying it) when the reader stops early, as for-await
+    // does; not when the hub cut the body off itself, so that its 413 or 408 can still be sent.
+    let release = true;
+    try {
+      for (;;) {
+        const next = chunks.next();
+        let timer: NodeJS.Timeout | undefined;
+        const idle = new Promise<null>((resolve) => (timer = setTimeout(resolve, this.idleMs, null)));
+        const r = await Promise.race([next, idle]).finally(() => clearTimeout(timer));
+        if (r === null) {
+          // The pending read settles when the socket closes after the 408.
+          next.catch(() => {});
+          release = false;
+          throw (this.failure = new BodyTimeout());
+        }
+        if (r.done) return;
+        size += r.value.length;
+        if (size > this.max) {
+          release = false;
+          throw (this.failure = new BodyTooLarge());
+        }
+        yield r.value;
+      }
+    } finally {
+      if (release) await chunks.return?.();
+    }
   }
 }
 
@@ -130,6 +184,11 @@ export function createHttpHandler({ services, apollo, limiter, ping, ingest, exp
       { connection: "close" },
     );
 
+  const tooSlow = (res: ServerResponse, out: Outcome, ms: number, name: string, what: string) =>
+    sendJson(res, (out.status = 408), errorBody(`${what} within ${ms} ms (${name})`, "BAD_REQUEST", { limit: name }), {
+      connection: "close",
+    });
+
   async function graphql(req: IncomingMessage, res: ServerResponse, url: URL, out: Outcome) {
     if (req.method !== "GET" && req.method !== "POST")
       return sendJson(res, (out.status = 405), errorBody("Use GET or POST", "BAD_REQUEST"), { allow: "GET, POST" });
@@ -137,9 +196,11 @@ export function createHttpHandler({ services, apollo, limiter, ping, ingest, exp
     if (viewer === undefined) return;
     let raw: string;
     try {
-      raw = req.method === "POST" ? await readBody(req, config.MAX_BODY_BYTES) : "";
+      raw = req.method === "POST" ? await readBody(req, config.MAX_BODY_BYTES, config.REQUEST_TIMEOUT_MS) : "";
     } catch (e) {
       if (e instanceof BodyTooLarge) return tooLarge(res, out, config.MAX_BODY_BYTES, "MAX_BODY_BYTES");
+      if (e instanceof BodyTimeout)
+        return tooSlow(res, out, config.REQUEST_TIMEOUT_MS, "REQUEST_TIMEOUT_MS", "The request body did not arrive");
       throw e;
     }
     const headers = new HeaderMap();
@@ -185,11 +246,20 @@ export function createHttpHandler({ services, apollo, limiter, ping, ingest, exp
         (out.status = 400),
         errorBody("feed: name the feed as ?feed=ID", ErrorCode.BAD_USER_INPUT, { field: "feed" }),
       );
+    const body = new IngestBody(req, config.MAX_INGEST_BYTES, config.INGEST_IDLE_TIMEOUT_MS);
     try {
-      const report = await ingest(viewer, feed, limited(req, config.MAX_INGEST_BYTES), req.headers["content-type"]);
+      const report = await ingest(viewer, feed, body, req.headers["content-type"]);
       sendJson(res, (out.status = 200), { data: { ingest: report } });
     } catch (e) {
-      if (e instanceof BodyTooLarge) return tooLarge(res, out, config.MAX_INGEST_BYTES, "MAX_INGEST_BYTES");
+      if (body.failure instanceof BodyTooLarge) return tooLarge(res, out, config.MAX_INGEST_BYTES, "MAX_INGEST_BYTES");
+      if (body.failure instanceof BodyTimeout)
+        return tooSlow(
+          res,
+          out,
+          config.INGEST_IDLE_TIMEOUT_MS,
+          "INGEST_IDLE_TIMEOUT_MS",
+          "No more of the request body arrived",
+        );
       if (
         !(e instanceof GraphQLError) ||
         typeof e.extensions.code !== "string" ||
