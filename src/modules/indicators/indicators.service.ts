@@ -1,4 +1,4 @@
-import { sql, type SQL } from "drizzle-orm";
+import { sql, type Placeholder, type Query, type SQL } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
 import type { Db, Executor } from "../../db/client";
 import { badInput } from "../../shared/errors";
@@ -25,20 +25,46 @@ const arrayLiteral = (items: readonly (string | number)[]): string => `{${items.
 const dialect = new PgDialect();
 
 /**
+ * Statements rendered for a viewer, by name. Rendering (`sqlToQuery`, and building the access
+ * rule's SQL before it) costs more CPU than the rest of a point lookup, so a statement is rendered
+ * once per viewer object, with `sql.placeholder`s for what changes from one call to the next, and
+ * only those are filled in per call. Keyed by the object: AuthService hands out one frozen viewer
+ * per token and replaces it at every token check (at most TOKEN_CACHE_MS), so a rendering never
+ * outlives the organisation kind and groups it was made from, and the WeakMap lets it go with the
+ * viewer.
+ */
+const renderedByViewer = new WeakMap<ViewerIdentity, Map<string, Query>>();
+
+function renderedFor(viewer: ViewerIdentity, name: string, build: () => SQL): Query {
+  let mine = renderedByViewer.get(viewer);
+  if (!mine) renderedByViewer.set(viewer, (mine = new Map()));
+  let query = mine.get(name);
+  if (!query) mine.set(name, (query = dialect.sqlToQuery(build())));
+  return query;
+}
+
+/**
  * Runs a read statement as a prepared statement where the driver can. `db.execute` never
  * prepares: postgres.js then sends Parse/Describe and waits for the parameter types before
  * Bind/Execute, so every run costs two round trips and a parse and plan. A query drizzle prepares
  * under a name is run by its postgres-js session with `prepare: true`: postgres.js parses it once per
  * connection (cached under its text and parameter types) and afterwards only binds and executes.
- * That pays only if the text is the same from one request to the next, so every value in `query`,
- * the viewer's included, must be a bound parameter (visibleTo binds them; its text varies only with
- * the viewer's organisation kind and number of sharing groups, so a connection caches a handful of
- * texts per statement, never one per viewer or per request). postgres.js names its statements
+ * That pays only if the text is the same from one request to the next, so every value in the
+ * statement, the viewer's included, is a bound parameter (visibleTo binds them; its text varies only
+ * with the viewer's organisation kind and number of sharing groups, so a connection caches a handful
+ * of texts per statement, never one per viewer or per request). postgres.js names its statements
  * itself, and PGlite ignores the name (it runs the query as `db.execute` would). It goes through
  * drizzle's session, so the query logger (and the tests counting statements) still see it.
  */
-async function runPrepared<T>(db: Executor, name: string, query: SQL): Promise<T[]> {
-  return rowsOf<T>(await db._.session.prepareQuery(dialect.sqlToQuery(query), undefined, name, false).execute());
+async function runPrepared<T>(
+  db: Executor,
+  viewer: ViewerIdentity,
+  name: string,
+  build: () => SQL,
+  values: Record<string, unknown>,
+): Promise<T[]> {
+  const query = renderedFor(viewer, name, build);
+  return rowsOf<T>(await db._.session.prepareQuery(query, undefined, name, false).execute(values));
 }
 
 /** Live reports (and sightings) this viewer may see: the only rows any indicator figure comes from. */
@@ -96,10 +122,10 @@ const SELECT = sql`select observables.id, observables.type, observables.value, o
 
 /**
  * The statement of lookup(): the viewer's view of each (type, value) of `keys`, a jsonb array of
- * `{ type, value }` bound as one parameter. Exported for the lookup benchmark, whose bare handler
- * runs this very statement.
+ * `{ type, value }` bound as one parameter (or a placeholder for it). Exported for the lookup
+ * benchmark, whose bare handler runs this very statement.
  */
-export const lookupStatement = (viewer: ViewerIdentity, keys: string): SQL => sql`${SELECT}
+export const lookupStatement = (viewer: ViewerIdentity, keys: string | Placeholder): SQL => sql`${SELECT}
   from jsonb_to_recordset(${keys}::jsonb) as x(type observable_type, value text)
   join observables on observables.type = x.type and observables.value = x.value
   cross join ${viewOf(viewer)}
@@ -120,7 +146,13 @@ export async function lookup(
   const keys = normalized.flatMap((n) => (n.ok ? [{ type: n.type, value: n.value }] : []));
   const found = new Map<string, Indicator>();
   if (keys.length) {
-    const rows = await runPrepared<IndicatorRow>(db, "lookup", lookupStatement(viewer, JSON.stringify(keys)));
+    const rows = await runPrepared<IndicatorRow>(
+      db,
+      viewer,
+      "lookup",
+      () => lookupStatement(viewer, sql.placeholder("keys")),
+      { keys: JSON.stringify(keys) },
+    );
     for (const r of rows) found.set(`${r.type}\u0000${r.value}`, toIndicator(r));
   }
   return values.map((input, i) => {
@@ -136,9 +168,11 @@ export async function indicatorsById(db: Db, viewer: ViewerIdentity, ids: readon
   return (
     await runPrepared<IndicatorRow>(
       db,
+      viewer,
       "indicatorsById",
-      sql`${SELECT} from observables cross join ${viewOf(viewer)}
-        where observables.id = any(${arrayLiteral(ids)}::bigint[]) and view.sources > 0`,
+      () => sql`${SELECT} from observables cross join ${viewOf(viewer)}
+        where observables.id = any(${sql.placeholder("ids")}::bigint[]) and view.sources > 0`,
+      { ids: arrayLiteral(ids) },
     )
   ).map(toIndicator);
 }
