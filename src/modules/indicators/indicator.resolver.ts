@@ -15,7 +15,7 @@ import {
 } from "./indicators.type";
 import { IndicatorFilter } from "./indicators.input";
 import { listIndicators, lookup, MAX_LOOKUP } from "./indicators.service";
-import { normalize, ObservableType } from "./normalize";
+import { ObservableType } from "./normalize";
 import { revokeReport } from "./reports.service";
 
 @Resolver(() => Indicator)
@@ -29,10 +29,9 @@ export class IndicatorResolver {
     @Arg("type", () => ObservableType, { nullable: true }) type: ObservableType | null,
     @Ctx() ctx: Context,
   ): Promise<Indicator | null> {
-    const viewer = viewerOf(ctx);
-    const n = normalize(value, type);
-    if (!n.ok) throw badInput("value", n.reason);
-    const [hit] = await lookup(ctx.services.db, viewer, [value], type);
+    // lookup() normalises the value once and answers its reason when it cannot be read.
+    const [hit] = await lookup(ctx.services.db, viewerOf(ctx), [value], type);
+    if (hit?.error != null) throw badInput("value", hit.error);
     return hit?.indicator ?? null;
   }
 

@@ -1,7 +1,9 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Context } from "../src/context";
 import { AuthService } from "../src/modules/access/auth.service";
 import type { ViewerIdentity } from "../src/modules/access/viewer";
+import { IndicatorResolver } from "../src/modules/indicators/indicator.resolver";
 import { feeds, observables, reports } from "../src/modules/indicators/indicators.table";
 import { lookup } from "../src/modules/indicators/indicators.service";
 import { rowsOf } from "../src/modules/indicators/ingest.service";
@@ -80,5 +82,18 @@ describe("lookup as a prepared statement", () => {
       );
     });
     expect(prepared[0]?.n).toBe(1);
+  });
+});
+
+describe("indicator(value)", () => {
+  it("answers what the viewer may see, null for the rest, and the reason for a value it cannot read", async () => {
+    const resolver = new IndicatorResolver();
+    const ctx = (v: ViewerIdentity) => ({ viewer: v, services: { db: tdb.database.db } }) as unknown as Context;
+    expect((await resolver.indicator("prepared[.]example", null, ctx(viewer)))?.confidence).toBe(70);
+    expect(await resolver.indicator("prepared.example", null, ctx(otherViewer))).toBeNull();
+    await expect(resolver.indicator("10.1.1", null, ctx(viewer))).rejects.toMatchObject({
+      extensions: { code: "BAD_USER_INPUT", field: "value" },
+    });
+    await expect(resolver.indicator("10.1.1", "IPV4", ctx(viewer))).rejects.toThrow(/dotted-quad/);
   });
 });
