@@ -17,6 +17,7 @@ import { appendAudit } from "./modules/audit";
 import { AuthService } from "./modules/access";
 import { feeds, ingest, parserFor } from "./modules/indicators";
 import { readItems } from "./modules/indicators/ingest.service";
+import { withSourceGroups } from "./modules/indicators/ingest.run";
 import type { Logger } from "./shared/logger";
 import {
   DEMO_CONTACTS,
@@ -155,7 +156,8 @@ export async function seedDemoFeeds(db: Db, log: Logger, fixturesDir = resolve(p
     for (const file of f.files) {
       const path = resolve(fixturesDir, file);
       if (!existsSync(path)) continue;
-      const report = await ingest(db, viewer, row, readItems(parserFor(f.format)(createReadStream(path))));
+      const items = withSourceGroups(readItems(parserFor(f.format)(createReadStream(path))), viewer, row);
+      const report = await ingest(db, viewer, row, items);
       loaded += report.reports.created;
     }
   }

@@ -1,6 +1,8 @@
 import { createReadStream, readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { observables, reports } from "../src/modules/indicators/indicators.table";
 import { CreateFeedDocument, IndicatorByValueDocument } from "./generated/graphql";
 import { op, startHub, type SeededAccount, type TestHub } from "./harness";
 
@@ -225,5 +227,133 @@ describe("versions and audit", () => {
       outcome: "NOT_FOUND",
       targetIds: [feedId],
     });
+  });
+});
+
+describe("MISP sharing groups", () => {
+  const mispEvent = (group: { uuid: string; name: string }, values: string[]) =>
+    JSON.stringify({
+      Event: {
+        info: "shared with a sharing group",
+        distribution: "4",
+        sharing_group_id: "12",
+        SharingGroup: { id: "12", ...group },
+        Attribute: values.map((value) => ({ type: "domain", category: "Network activity", value, to_ids: true })),
+      },
+    });
+  const ingestMisp = async (token: string, feedId: string, content: string) =>
+    (
+      await hub.gql<{ ingest: { reports: { created: number }; rejected: number; rejections: { reason: string }[] } }>(
+        token,
+        "mutation($f: ID!, $c: String!) { ingest(feedId: $f, content: $c) { reports { created } rejected rejections { reason } } }",
+        { f: feedId, c: content },
+      )
+    ).data?.ingest;
+
+  it("gives an item the hub sharing group with its MISP group's uuid as audience: members see it, others do not", async () => {
+    const owner = await hub.world.org("MEMBER_STATE");
+    const member = await hub.world.org("MEMBER_STATE");
+    const outsider = await hub.world.org("MEMBER_STATE");
+    const ownerAnalyst = await hub.world.account(owner, "ANALYST");
+    const memberReader = await hub.world.account(member, "READER");
+    const outsiderReader = await hub.world.account(outsider, "READER");
+    const group = await hub.world.group(owner, [member]);
+    // GREEN by default: every member state would see the item if the feed's audience applied.
+    const f = await op(hub.url, ownerAnalyst.token, CreateFeedDocument, {
+      input: { name: "misp with groups", format: "MISP", defaultMarking: { tlp: "GREEN" } },
+    });
+    const feedId = f.data?.createFeed.id ?? "";
+    const r = await ingestMisp(
+      ownerAnalyst.token,
+      feedId,
+      mispEvent({ uuid: group.id.toUpperCase(), name: "circle" }, ["sg-mapped.example"]),
+    );
+    expect(r).toMatchObject({ reports: { created: 1 }, rejected: 0 });
+    const [row] = await hub.database.db
+      .select({ tlp: reports.tlp, orgs: reports.audienceOrgs, groups: reports.audienceGroups })
+      .from(reports)
+      .innerJoin(observables, eq(observables.id, reports.observableId))
+      .where(and(eq(observables.value, "sg-mapped.example"), eq(reports.ownerOrgId, owner.id)));
+    expect(row).toEqual({ tlp: "AMBER", orgs: [], groups: [group.id] });
+    const seenBy = async (token: string) =>
+      (await op(hub.url, token, IndicatorByValueDocument, { value: "sg-mapped.example" })).data?.indicator?.value;
+    expect(await seenBy(memberReader.token)).toBe("sg-mapped.example");
+    expect(await seenBy(outsiderReader.token)).toBeUndefined();
+  });
+
+  it("rejects an item whose MISP group is no hub group the feed's organisation may use, naming it, alike for unknown and others' groups", async () => {
+    const owner = await hub.world.org("MEMBER_STATE");
+    const other = await hub.world.org("MEMBER_STATE");
+    const ownerAnalyst = await hub.world.account(owner, "ANALYST");
+    const othersGroup = await hub.world.group(other, []);
+    const unknown = crypto.randomUUID();
+    const f = await op(hub.url, ownerAnalyst.token, CreateFeedDocument, {
+      input: { name: "misp unknown groups", format: "MISP", defaultMarking: { tlp: "GREEN" } },
+    });
+    const feedId = f.data?.createFeed.id ?? "";
+    const toUnknown = await ingestMisp(
+      ownerAnalyst.token,
+      feedId,
+      mispEvent({ uuid: unknown, name: "elsewhere" }, ["sg-unknown.example"]),
+    );
+    const toOthers = await ingestMisp(
+      ownerAnalyst.token,
+      feedId,
+      mispEvent({ uuid: othersGroup.id, name: "elsewhere" }, ["sg-theirs.example"]),
+    );
+    expect(toUnknown).toMatchObject({ reports: { created: 0 }, rejected: 1 });
+    expect(toUnknown?.rejections[0]?.reason).toBe(
+      `MISP sharing group "elsewhere" (${unknown}) is not a sharing group of this hub that your organisation may use`,
+    );
+    expect(toOthers).toMatchObject({ reports: { created: 0 }, rejected: 1 });
+    expect(toOthers?.rejections[0]?.reason.replace(othersGroup.id, "ID")).toBe(
+      toUnknown?.rejections[0]?.reason.replace(unknown, "ID"),
+    );
+    const seen = await op(hub.url, ownerAnalyst.token, IndicatorByValueDocument, { value: "sg-unknown.example" });
+    expect(seen.data?.indicator).toBeNull();
+  });
+
+  it("maps a group within 'this community' only when the feed's default audience names that group", async () => {
+    const owner = await hub.world.org("MEMBER_STATE");
+    const ownerAnalyst = await hub.world.account(owner, "ANALYST");
+    const group = await hub.world.group(owner, []);
+    const event = (value: string) =>
+      JSON.stringify({
+        Event: {
+          info: "community event, one attribute for a group",
+          distribution: "1",
+          Attribute: [
+            {
+              type: "domain",
+              value,
+              distribution: "4",
+              sharing_group_id: "12",
+              SharingGroup: { id: "12", uuid: group.id, name: "circle" },
+            },
+          ],
+        },
+      });
+    const plain = await op(hub.url, ownerAnalyst.token, CreateFeedDocument, {
+      input: { name: "community", format: "MISP", defaultMarking: { tlp: "AMBER" } },
+    });
+    const withGroup = await op(hub.url, ownerAnalyst.token, CreateFeedDocument, {
+      input: {
+        name: "community with the group",
+        format: "MISP",
+        defaultMarking: { tlp: "AMBER", audienceGroupIds: [group.gid] },
+      },
+    });
+    const refused = await ingestMisp(
+      ownerAnalyst.token,
+      plain.data?.createFeed.id ?? "",
+      event("sg-community.example"),
+    );
+    expect(refused?.rejections[0]?.reason).toMatch(/within distribution 1 \(this community\)/);
+    const mapped = await ingestMisp(
+      ownerAnalyst.token,
+      withGroup.data?.createFeed.id ?? "",
+      event("sg-community.example"),
+    );
+    expect(mapped).toMatchObject({ reports: { created: 1 }, rejected: 0 });
   });
 });

@@ -658,7 +658,6 @@ describe("MISP wrappings and mapping", () => {
     ["1", { tlp: "AMBER" }],
     ["2", { tlp: "GREEN" }],
     ["3", { tlp: "GREEN" }],
-    ["4", { tlp: "AMBER" }],
   ])("maps distribution %s without tlp tag to %j", async (distribution, marking) => {
     const [r] = reports(await parse(parseMisp, json({ Event: event({ distribution, Tag: [] }) })));
     expect(r).toMatchObject(marking);
@@ -707,6 +706,172 @@ describe("MISP wrappings and mapping", () => {
       ["org-only.example", "RED", []],
       ["community.example", "AMBER", undefined],
     ]);
+  });
+
+  describe("sharing groups (distribution 4)", () => {
+    const CIRCLE = "5f0c3f6e-6b7a-4f4e-9d55-0a1b2c3d4e5f";
+    const OTHER = "8d7e9f10-1a2b-4c3d-8e4f-5a6b7c8d9e0f";
+    const circle = { id: "3", uuid: CIRCLE.toUpperCase(), name: "CERT circle" };
+    const toCircle = (extra: Record<string, unknown> = {}) => ({
+      audienceOrgIds: [],
+      audienceGroupIds: [],
+      sourceGroup: { id: CIRCLE, label: `MISP sharing group "CERT circle" (${CIRCLE})`, withinFeedAudience: false },
+      ...extra,
+    });
+
+    it("names the event's group, by uuid, as the whole audience of its attributes (never the feed's)", async () => {
+      const items = await parse(
+        parseMisp,
+        json({
+          Event: event({ distribution: "4", sharing_group_id: "3", SharingGroup: circle, Tag: [] }),
+        }),
+      );
+      expect(items).toEqual([expect.objectContaining({ kind: "report", tlp: "AMBER", ...toCircle() })]);
+    });
+
+    it("waits for the event's SharingGroup even when it comes after the attributes", async () => {
+      const attribute = JSON.stringify(mispAttribute("domain", "late-group.example"));
+      const items = await parse(
+        parseMisp,
+        text(
+          `{"Event": {"info": "x", "distribution": "4", "sharing_group_id": "3", "Tag": [], ` +
+            `"Attribute": [${attribute}], "SharingGroup": ${JSON.stringify(circle)}}}`,
+        ),
+      );
+      expect(reports(items)).toEqual([expect.objectContaining({ value: "late-group.example", ...toCircle() })]);
+    });
+
+    it("reads an attribute's or object's own group, or its sharing_group_id among the groups the event describes", async () => {
+      const items = await parse(
+        parseMisp,
+        json({
+          Event: {
+            info: "x",
+            distribution: "3",
+            Tag: [tag("tlp:amber+strict")],
+            Attribute: [
+              mispAttribute("domain", "own.example", {
+                distribution: "4",
+                sharing_group_id: "3",
+                SharingGroup: circle,
+              }),
+              mispAttribute("domain", "nested.example", {
+                distribution: 4,
+                sharing_group_id: 3,
+                SharingGroup: { SharingGroup: circle },
+              }),
+            ],
+            Object: [
+              {
+                name: "domain-ip",
+                distribution: "4",
+                sharing_group_id: "3",
+                SharingGroup: circle,
+                Attribute: [
+                  mispAttribute("domain", "in-object.example", { distribution: "5" }),
+                  mispAttribute("domain", "by-id.example", { distribution: "4", sharing_group_id: "3" }),
+                ],
+              },
+            ],
+          },
+        }),
+      );
+      // The tlp tag still sets the level; the group is the audience.
+      expect(items.map((i) => [i.kind, "value" in i ? i.value : undefined])).toEqual([
+        ["report", "own.example"],
+        ["report", "nested.example"],
+        ["report", "in-object.example"],
+        ["report", "by-id.example"],
+      ]);
+      for (const r of reports(items)) expect(r).toMatchObject({ tlp: "AMBER_STRICT", ...toCircle() });
+    });
+
+    it("says when the group also lies within 'this community', and lets distribution 0 keep the owner alone", async () => {
+      const items = reports(
+        await parse(
+          parseMisp,
+          json({
+            Event: {
+              info: "x",
+              distribution: "1",
+              Attribute: [
+                mispAttribute("domain", "community.example", { distribution: "4", SharingGroup: circle }),
+                mispAttribute("domain", "org-only.example", {
+                  distribution: "0",
+                  Sighting: [{ type: "0", date_sighting: "1700000000" }],
+                }),
+              ],
+            },
+          }),
+        ),
+      );
+      expect(items[0]).toMatchObject({
+        tlp: "AMBER",
+        sourceGroup: { id: CIRCLE, withinFeedAudience: true },
+      });
+      expect(items[1]).toMatchObject({ tlp: "RED", audienceOrgIds: [], audienceGroupIds: [] });
+      expect(items[1]?.sourceGroup).toBeUndefined();
+    });
+
+    it("shares the attribute's sightings with the same group", async () => {
+      const items = await parse(
+        parseMisp,
+        json({
+          Event: event({
+            distribution: "4",
+            SharingGroup: circle,
+            Tag: [],
+            Attribute: [
+              mispAttribute("ip-dst", "198.51.100.9", { Sighting: [{ type: "0", date_sighting: "1700000000" }] }),
+            ],
+          }),
+        }),
+      );
+      expect(sightings(items)).toEqual([expect.objectContaining({ value: "198.51.100.9", ...toCircle() })]);
+    });
+
+    it("rejects, naming the group, an attribute whose group is not described with its uuid or is ambiguous", async () => {
+      const items = await parse(
+        parseMisp,
+        json({
+          Event: {
+            info: "x",
+            distribution: "4",
+            sharing_group_id: "3",
+            SharingGroup: circle,
+            Attribute: [
+              mispAttribute("domain", "by-unknown-id.example", { distribution: "4", sharing_group_id: "9" }),
+              mispAttribute("domain", "no-uuid.example", {
+                distribution: "4",
+                SharingGroup: { id: "7", name: "Old group" },
+              }),
+              mispAttribute("domain", "two-groups.example", {
+                distribution: "4",
+                SharingGroup: { id: "8", uuid: OTHER, name: "Other" },
+              }),
+              mispAttribute("domain", "no-group.example", { distribution: "4", sharing_group_id: "0" }),
+            ],
+          },
+        }),
+      );
+      // The last one names no group on its own level (sharing_group_id 0 is "none").
+      expect(items.map((i) => (i.kind === "rejected" ? [i.value, i.reason] : i.kind))).toEqual([
+        [
+          "by-unknown-id.example",
+          "distribution 4: MISP sharing group (id 9) is not described with its uuid in this event",
+        ],
+        [
+          "no-uuid.example",
+          'distribution 4: MISP sharing group "Old group" (id 7) is not described with its uuid in this event',
+        ],
+        [
+          "two-groups.example",
+          `distribution 4 names different sharing groups at different levels: MISP sharing group "Other" (${OTHER}), ` +
+            `MISP sharing group "CERT circle" (${CIRCLE})`,
+        ],
+        ["no-group.example", "distribution 4 (sharing group) without a sharing group"],
+      ]);
+    });
   });
 
   it("maps composite and hash types, skips the rest by type, rejects broken values", async () => {

@@ -2,6 +2,24 @@ import type { Tlp } from "../access/tlp";
 import type { ObservableType } from "./normalize";
 
 /**
+ * A sharing group of the source (a MISP sharing group) that an item is shared with. It maps to
+ * the hub sharing group with the same id; until it is mapped the item's audience is empty (the
+ * owner only), so an item that skipped the mapping is never shared wider than its source says.
+ */
+export interface SourceGroup {
+  /** The hub sharing group id it must match (a MISP sharing group's uuid, lower case). */
+  id: string;
+  /** How rejection reasons name it, e.g. `MISP sharing group "CERT circle" (<uuid>)`. */
+  label: string;
+  /**
+   * The source also limits the item to the feed's audience (MISP distribution 1, "this
+   * community", at another level): the group alone is that exactly only when the feed's
+   * default audience names the group.
+   */
+  withinFeedAudience: boolean;
+}
+
+/**
  * What every parser (STIX, MISP, CSV) yields: format-neutral claims about raw values. The ingest
  * engine normalises the values, applies the feed's defaults for whatever an item leaves out,
  * and writes them set-based.
@@ -18,6 +36,8 @@ export interface ReportItem {
   /** Audience organisations / sharing groups by hub id, when the source maps to them. */
   audienceOrgIds?: string[];
   audienceGroupIds?: string[];
+  /** The audience is this sharing group of the source, mapped by ingestPayload (see SourceGroup). */
+  sourceGroup?: SourceGroup;
   /** STIX 0-100. */
   confidence?: number;
   firstSeen?: Date;
@@ -43,6 +63,7 @@ export interface SightingItem {
   tlp?: Tlp;
   audienceOrgIds?: string[];
   audienceGroupIds?: string[];
+  sourceGroup?: SourceGroup;
   firstSeen?: Date;
   lastSeen?: Date;
   count?: number;

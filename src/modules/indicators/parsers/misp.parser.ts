@@ -1,5 +1,5 @@
 import { Tlp } from "../../access/tlp";
-import type { ParsedItem, Parser, ReportItem, SightingItem } from "../ingest.types";
+import type { ParsedItem, Parser, ReportItem, SightingItem, SourceGroup } from "../ingest.types";
 import type { ObservableType } from "../normalize";
 import { isRecord, nonEmptyString, parseIsoDate, strictestTlp, tlpFromName } from "./common";
 import { pathRef, walkJson, type Decision, type JsonPath, type ValueKind } from "./json-walk";
@@ -20,9 +20,10 @@ const Distribution = {
 /**
  * Distribution as TLP, used only when no `tlp:` tag applies (a tag is the author's explicit
  * marking and wins). 0 "your organisation only" is RED with an empty audience; 1 "this community"
- * and 4 "sharing group" are AMBER with the feed's audience (MISP sharing-group uuids are not hub
- * ids); 2 "connected communities" and 3 "all communities" are GREEN: MISP never says "public",
- * only a tlp:clear / tlp:white tag does, so nothing becomes CLEAR by distribution alone.
+ * is AMBER with the feed's audience; 4 "sharing group" is AMBER with the sharing group as the
+ * whole audience (see sourceGroupOf); 2 "connected communities" and 3 "all communities" are
+ * GREEN: MISP never says "public", only a tlp:clear / tlp:white tag does, so nothing becomes
+ * CLEAR by distribution alone.
  */
 const DISTRIBUTION_TLP: Readonly<Record<number, Tlp>> = {
   [Distribution.ORGANISATION]: Tlp.RED,
@@ -36,6 +37,11 @@ const DISTRIBUTION_TLP: Readonly<Record<number, Tlp>> = {
 const SECTIONS = new Set(["Attribute", "Object", "ShadowAttribute"]);
 /** Event properties the mapping needs; attributes wait (spooled) until all are read or the event ends. */
 const NEEDED = ["Tag", "distribution", "info"] as const;
+
+/** An event shared with a sharing group also needs the group's description, if it has one. */
+const hasWhatAttributesNeed = (meta: Json): boolean =>
+  NEEDED.every((k) => k in meta) &&
+  (distribution(meta.distribution) !== Distribution.SHARING_GROUP || "SharingGroup" in meta);
 
 export const TO_IDS_FALSE_LABEL = "misp:to_ids=false";
 
@@ -82,6 +88,79 @@ function attributeTime(attr: Json, property: string): Date | undefined {
 
 class Rejection extends Error {}
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A MISP sharing group as an event describes it: its instance-local id, its uuid and name. */
+interface MispGroup {
+  id?: string;
+  uuid?: string;
+  name?: string;
+}
+
+/** A `sharing_group_id`: a positive integer, usually written as a string; "0" means none. */
+function groupId(v: unknown): string | undefined {
+  const s = typeof v === "number" ? String(v) : typeof v === "string" ? v.trim() : "";
+  return /^[1-9]\d*$/.test(s) ? s : undefined;
+}
+
+/** A `SharingGroup` as MISP's API attaches it to events, objects and attributes (sometimes nested once more). */
+function mispGroup(v: unknown): MispGroup | undefined {
+  const g = isRecord(v) && isRecord(v.SharingGroup) ? v.SharingGroup : v;
+  if (!isRecord(g)) return undefined;
+  const uuid = typeof g.uuid === "string" ? g.uuid.trim() : "";
+  return { id: groupId(g.id), uuid: UUID.test(uuid) ? uuid.toLowerCase() : undefined, name: nonEmptyString(g.name) };
+}
+
+/** What an event, object or attribute with distribution 4 says about its group. */
+interface GroupRef {
+  id?: string;
+  group?: MispGroup;
+}
+
+const groupRef = (level: Json): GroupRef => ({
+  id: groupId(level.sharing_group_id),
+  group: mispGroup(level.SharingGroup),
+});
+
+function groupLabel(g: MispGroup | undefined, id?: string): string {
+  const name = g?.name ? ` ${JSON.stringify(g.name)}` : "";
+  const key = g?.uuid ? ` (${g.uuid})` : (g?.id ?? id) ? ` (id ${g?.id ?? id})` : "";
+  return `MISP sharing group${name}${key}`;
+}
+
+/**
+ * The one sharing group an attribute's distribution-4 levels (attribute, object, event) name, or
+ * why it cannot be told. A level names its group by its own `SharingGroup` or by its
+ * `sharing_group_id`, looked up among the groups the attribute, its object and its event describe;
+ * only the uuid identifies a group beyond its MISP instance, so one described without it is not
+ * mapped. Two different groups would mean their intersection, which no hub audience expresses.
+ */
+function sourceGroupOf(
+  refs: GroupRef[],
+  known: MispGroup[],
+): { group: MispGroup & { uuid: string } } | { reason: string } {
+  const found = new Map<string, MispGroup & { uuid: string }>();
+  for (const r of refs) {
+    const own = r.group?.uuid ? r.group : undefined;
+    const g = own ?? (r.id ? known.find((k) => k.id === r.id && k.uuid) : undefined);
+    if (!g?.uuid) {
+      return {
+        reason:
+          r.id || r.group
+            ? `distribution 4: ${groupLabel(r.group, r.id)} is not described with its uuid in this event`
+            : "distribution 4 (sharing group) without a sharing group",
+      };
+    }
+    found.set(g.uuid, { ...g, uuid: g.uuid });
+  }
+  const groups = [...found.values()];
+  if (groups.length !== 1 || !groups[0])
+    return {
+      reason: `distribution 4 names different sharing groups at different levels: ${groups.map((g) => groupLabel(g)).join(", ")}`,
+    };
+  return { group: groups[0] };
+}
+
 function flag(v: unknown): boolean | undefined {
   if (v === true || v === 1 || v === "1" || v === "true") return true;
   if (v === false || v === 0 || v === "0" || v === "false") return false;
@@ -92,6 +171,8 @@ function flag(v: unknown): boolean | undefined {
 interface EventContext {
   tagTlp?: Tlp;
   distribution?: number;
+  /** The event's own sharing group, when its distribution is 4. */
+  groupRef: GroupRef;
   tags: string[];
   confidence?: number;
   info?: string;
@@ -102,6 +183,7 @@ function eventContext(meta: Json): EventContext {
   return {
     tagTlp: tlpOfTags(tags),
     distribution: distribution(meta.distribution),
+    groupRef: groupRef(meta),
     tags: tags.filter((t) => !/^tlp:/i.test(t)),
     confidence: confidenceOfTags(tags),
     info: nonEmptyString(meta.info),
@@ -203,14 +285,36 @@ function attributeItems(attr: unknown, ref: string, ev: EventContext, parent: Pa
     (d): d is number => d !== undefined && d !== Distribution.INHERIT,
   );
   const distTlp = strictestTlp(distributions.map((d) => DISTRIBUTION_TLP[d]));
+  const orgOnly = distributions.includes(Distribution.ORGANISATION);
+  // Distribution 4 shares with a sharing group only: the group is the whole audience (whatever
+  // the TLP), never the feed's default. Distribution 0 at any level already narrows it further.
+  let sourceGroup: SourceGroup | undefined;
+  const refs: GroupRef[] = [];
+  if (distribution(attr.distribution) === Distribution.SHARING_GROUP) refs.push(groupRef(attr));
+  if (object && distribution(object.distribution) === Distribution.SHARING_GROUP) refs.push(groupRef(object));
+  if (ev.distribution === Distribution.SHARING_GROUP) refs.push(ev.groupRef);
+  if (refs.length && !orgOnly) {
+    const known = [mispGroup(attr.SharingGroup), mispGroup(object?.SharingGroup), ev.groupRef.group];
+    const r = sourceGroupOf(
+      refs,
+      known.filter((g): g is MispGroup => g !== undefined),
+    );
+    if ("reason" in r) return [{ kind: "rejected", ref, value: raw, reason: r.reason }];
+    sourceGroup = {
+      id: r.group.uuid,
+      label: groupLabel(r.group),
+      withinFeedAudience: distributions.includes(Distribution.COMMUNITY),
+    };
+  }
+  const groupAudience = sourceGroup ? { audienceOrgIds: [], audienceGroupIds: [], sourceGroup } : {};
   // Distribution 0 is the owner alone: an explicit empty audience, so no feed default widens it.
-  const marking = (): Pick<ReportItem, "tlp" | "audienceOrgIds" | "audienceGroupIds"> =>
+  const marking = (): Pick<ReportItem, "tlp" | "audienceOrgIds" | "audienceGroupIds" | "sourceGroup"> =>
     tagTlp
-      ? { tlp: tagTlp }
-      : distributions.includes(Distribution.ORGANISATION)
+      ? { tlp: tagTlp, ...groupAudience }
+      : orgOnly
         ? { tlp: Tlp.RED, audienceOrgIds: [], audienceGroupIds: [] }
         : distTlp
-          ? { tlp: distTlp }
+          ? { tlp: distTlp, ...groupAudience }
           : {};
 
   const labels = new Set<string>();
@@ -324,6 +428,12 @@ interface EventScope {
  * with the attribute's `timestamp` standing in for a missing one, the first/last seen; `deleted`
  * a revoked report; `Sighting` entries of type 0 sightings of the value (false-positive and
  * expiration sightings are skipped). TLP: see attributeItems and DISTRIBUTION_TLP.
+ *
+ * Sharing groups: an attribute shared with a MISP sharing group (distribution 4 on it, its object
+ * or its event) gets that group, by its uuid, as its whole audience (`sourceGroup`, empty audience
+ * until ingestPayload maps it to the hub sharing group with that id, or rejects the item). MISP's
+ * API describes each group (`SharingGroup`) next to the `sharing_group_id` that names it; an
+ * attribute whose group is not described with its uuid is rejected, naming the group.
  */
 export const parseMisp: Parser = async function* (input) {
   const scopes: EventScope[] = [];
@@ -351,7 +461,7 @@ export const parseMisp: Parser = async function* (input) {
       if (key === "Event" && kind === "object") return "descend";
       if (key === "response" && kind === "array" && parent.length === 0) return "descend";
       if (typeof key === "string" && SECTIONS.has(key) && kind === "array") return "descend";
-      return key === "Tag" || kind === "scalar" ? "assemble" : "skip";
+      return key === "Tag" || key === "SharingGroup" || kind === "scalar" ? "assemble" : "skip";
     }
     if (path.length >= 2 && SECTIONS.has(String(path.at(-2))) && isEvent(path.slice(0, -2))) return "assemble";
     return "skip";
@@ -393,7 +503,7 @@ export const parseMisp: Parser = async function* (input) {
           yield { kind: "rejected", ref: pathRef(e.path), reason: "not a MISP event: not a JSON object" };
         } else if (e.path.length === scope.path.length + 1) {
           scope.meta[String(e.path.at(-1))] = e.value;
-          if (!scope.ready && NEEDED.every((k) => k in scope.meta)) {
+          if (!scope.ready && hasWhatAttributesNeed(scope.meta)) {
             scope.ready = true;
             yield* release(scope);
           }
