@@ -14,6 +14,7 @@ import { RateLimiter } from "./transport/rate-limit";
 import { attachWebSocket } from "./transport/ws";
 import { bootstrapOperator } from "./bootstrap";
 import { exportStix, formatFromContentType, ingestPayload } from "./modules/indicators";
+import { EventHub } from "./modules/realtime";
 
 export interface App {
   readonly server: Server;
@@ -41,15 +42,27 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     opts.database ??
     (await openDatabase({ url: config.DATABASE_URL, pgliteDir: config.PGLITE_DIR, poolMax: config.DB_POOL_MAX }));
   const ownsDatabase = !opts.database;
+  let events: EventHub | undefined;
   try {
     await database.migrate();
     if (config.HUB_BOOTSTRAP_TOKEN) await bootstrapOperator(database.db, config.HUB_BOOTSTRAP_TOKEN, log);
+    // Follows the event log and serves subscriptions; stopped on dispose or if the start fails.
+    const hub = new EventHub({
+      db: database.db,
+      listen: (channel, onNotify) => database.listen(channel, onNotify),
+      log,
+      bufferSize: config.EVENT_BUFFER_SIZE,
+      pollMs: config.EVENT_POLL_MS,
+      retentionHours: config.EVENT_RETENTION_HOURS,
+    });
+    events = hub;
     const services: Services = {
       config,
       db: database.db,
       log,
       auth: new AuthService(database.db, config.TOKEN_CACHE_MS),
       mutate: createMutationRunner(database.db, log),
+      events: hub,
     };
     const { schema } = await buildHubSchema();
     const apollo = createApollo(schema, services);
@@ -75,6 +88,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     // else, INGEST_IDLE_TIMEOUT_MS between two reads of an ingest.
     server.requestTimeout = 0;
     const closeSockets = attachWebSocket(server, schema, services, limiter);
+    await hub.start();
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(config.PORT, config.HOST, () => resolve());
@@ -92,6 +106,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
           const closed = new Promise<void>((resolve) => server.close(() => resolve()));
           server.closeIdleConnections();
           await closeSockets();
+          await hub.stop();
           const grace = setTimeout(() => server.closeAllConnections(), config.SHUTDOWN_GRACE_MS);
           await closed;
           clearTimeout(grace);
@@ -100,6 +115,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         })()),
     };
   } catch (e) {
+    await events?.stop().catch(() => {});
     if (ownsDatabase) await database.close().catch(() => {});
     throw e;
   }

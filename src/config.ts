@@ -35,6 +35,9 @@ const schema = z.object({
   RATE_LIMIT_BURST: int(1).default(200),
   TOKEN_CACHE_MS: int(0).max(1000).default(1000),
   SHUTDOWN_GRACE_MS: int(0).default(10_000),
+  EVENT_RETENTION_HOURS: z.coerce.number().positive().default(168),
+  EVENT_BUFFER_SIZE: int(1).default(10_000),
+  EVENT_POLL_MS: int(50).default(2000),
 });
 
 export type Config = Readonly<

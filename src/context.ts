@@ -11,6 +11,7 @@ export type Loaders = AccessLoaders & IndicatorLoaders;
 import type { AuthService } from "./modules/access/auth.service";
 import type { ViewerIdentity } from "./modules/access/viewer";
 import type { MutationRunner } from "./modules/audit/mutation";
+import type { EventHub } from "./modules/realtime/event-hub";
 
 /** What lives for the whole process: built once in createApp. */
 export interface Services {
@@ -19,6 +20,16 @@ export interface Services {
   readonly log: Logger;
   readonly auth: AuthService;
   readonly mutate: MutationRunner;
+  /** Follows the event log and serves subscriptions (section 6). */
+  readonly events: EventHub;
+}
+
+/** The WebSocket an operation came over: its credentials, and a way to close it. */
+export interface Connection {
+  /** `connectionParams.authorization`, checked again before each delivery. */
+  readonly authorization: string | undefined;
+  /** Closes the socket as for a refused token (graphql-ws 4403 Forbidden). */
+  forbid(): void;
 }
 
 /** One per GraphQL operation, over HTTP or WebSocket alike. */
@@ -30,6 +41,8 @@ export interface Context {
   readonly loaders: Loaders;
   /** Filled while the operation runs, for its log line. */
   readonly trace: { operationName: string | null; errorCodes: string[] };
+  /** Set for operations over WebSocket. */
+  readonly connection?: Connection;
 }
 
 /** Stands in for the loaders of an anonymous request: any use is UNAUTHENTICATED. */
@@ -43,17 +56,28 @@ const NO_LOADERS = new Proxy({} as Loaders, {
  * Builds the context for an already-authenticated viewer (or anonymous). Plain data properties
  * only: Apollo copies the context per operation, which would run any getter.
  */
-export function createContext(services: Services, viewer: ViewerIdentity | null): Context {
+export function createContext(services: Services, viewer: ViewerIdentity | null, connection?: Connection): Context {
   return {
     requestId: randomUUID(),
     viewer,
     services,
     trace: { operationName: null, errorCodes: [] },
     loaders: viewer ? createLoaders(services.db, viewer) : NO_LOADERS,
+    ...(connection ? { connection } : {}),
   };
 }
 
-function createLoaders(db: Db, viewer: ViewerIdentity): Loaders {
+/**
+ * Before each event it delivers, a subscription points its operation's context at the viewer as
+ * of delivery and at the loaders of the batch the event came in (fresh per batch, shared by the
+ * subscribers with the same rights). graphql-ws resolves one event of an operation at a time.
+ */
+export function bindEvent(ctx: Context, viewer: ViewerIdentity, loaders: Loaders): void {
+  Object.assign(ctx, { viewer, loaders });
+}
+
+/** Every module's loaders for one viewer. */
+export function createLoaders(db: Db, viewer: ViewerIdentity): Loaders {
   const loaders = { ...createAccessLoaders(db, viewer), ...createIndicatorLoaders(db, viewer) };
   loaders.account.prime(viewer.accountId, viewer.account);
   loaders.organization.prime(viewer.organizationId, viewer.organization);

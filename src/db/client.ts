@@ -22,6 +22,12 @@ export interface Database {
   migrate(): Promise<void>;
   /** True when a trivial query answers. */
   ping(): Promise<boolean>;
+  /**
+   * Calls `onNotify` for each notification on `channel` (PostgreSQL LISTEN on a connection of its
+   * own; PGlite in-process), and also each time that connection is (re)established, since
+   * notifications sent while it was down are lost. Returns the unsubscribe.
+   */
+  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -62,6 +68,10 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
         }
       },
       ping: () => ping(db),
+      listen: async (channel, onNotify) => {
+        const { unlisten } = await client.listen(channel, () => onNotify(), onNotify);
+        return unlisten;
+      },
       close: () => client.end({ timeout: 5 }),
     };
   }
@@ -74,6 +84,11 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     kind: "pglite",
     migrate: () => migratePglite(drizzlePglite(client), { migrationsFolder: MIGRATIONS_FOLDER }),
     ping: () => ping(db),
+    listen: async (channel, onNotify) => {
+      const unlisten = await client.listen(channel, () => onNotify());
+      onNotify();
+      return unlisten;
+    },
     close: () => client.close(),
   };
 }

@@ -2,3 +2,4 @@
 export * from "../modules/access/access.table";
 export * from "../modules/audit/audit.table";
 export * from "../modules/indicators/indicators.table";
+export * from "../modules/realtime/realtime.table";

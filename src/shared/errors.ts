@@ -10,6 +10,8 @@ export const ErrorCode = {
   BAD_USER_INPUT: "BAD_USER_INPUT",
   CONFLICT: "CONFLICT",
   RATE_LIMITED: "RATE_LIMITED",
+  /** A subscription's client read more slowly than events came: resume from `resumeAfter`. */
+  FELL_BEHIND: "FELL_BEHIND",
   INTERNAL_SERVER_ERROR: "INTERNAL_SERVER_ERROR",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -48,6 +50,20 @@ export const badInput = (field: string, message: string) =>
   new HubError(ErrorCode.BAD_USER_INPUT, `${field}: ${message}`, { field });
 export const rateLimited = (retryAfter: number) =>
   new HubError(ErrorCode.RATE_LIMITED, `Rate limit exceeded; retry in ${retryAfter} s`, { retryAfter });
+/** A subscription's last message when its client fell behind; it resumes with `after: resumeAfter`. */
+export const fellBehind = (resumeAfter: string) =>
+  new HubError(
+    ErrorCode.FELL_BEHIND,
+    "You fell behind: events came faster than this subscription read them. Subscribe again with after: resumeAfter to continue where you left off.",
+    { resumeAfter },
+  );
+/** Resuming from a position the event log no longer keeps. */
+export const cursorExpired = (field = "after") =>
+  new HubError(
+    ErrorCode.BAD_USER_INPUT,
+    `${field}: the event log no longer goes back that far (EVENT_RETENTION_HOURS). Re-sync with a query, then subscribe again without ${field}.`,
+    { field, reason: "CURSOR_EXPIRED" },
+  );
 export const conflict = (message: string, extensions: Record<string, unknown> = {}) =>
   new HubError(ErrorCode.CONFLICT, message, extensions);
 

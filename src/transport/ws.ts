@@ -7,25 +7,33 @@ import {
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from "graphql";
+import { CloseCode } from "graphql-ws";
 import { useServer } from "graphql-ws/use/ws";
-import { WebSocketServer } from "ws";
-import { createContext, type Services } from "../context";
-import { formatError, rateLimited } from "../shared/errors";
+import { WebSocketServer, type WebSocket } from "ws";
+import { createContext, type Connection, type Services } from "../context";
+import { formatError, HubError, rateLimited } from "../shared/errors";
 import type { RateLimiter } from "./rate-limit";
 import { checkOperationLimits } from "../shared/limits";
 import type { ViewerIdentity } from "../modules/access";
 
 type Extra = {
   viewer?: ViewerIdentity | null;
+  /** The socket's credentials and its close, for subscriptions to check again at delivery. */
+  connection?: Connection;
   /** Operations in flight on this socket: start time, name and error codes, for the log line. */
   ops?: Map<string, { started: number; operationName: string | null; errorCodes: string[] }>;
 } & Record<PropertyKey, unknown>;
 
+/** How often every authenticated socket's token is checked again (the check itself is cached). */
+const RECHECK_MS = 250;
+
 /**
- * graphql-ws on the HTTP server's /graphql path. Authentication runs once at connection_init
+ * graphql-ws on the HTTP server's /graphql path. Authentication runs at connection_init
  * (`connectionParams.authorization`, same form as the HTTP header) through the same AuthService;
- * a bad token closes the socket with 4403 Forbidden. Returns a dispose that closes every socket
- * with 1001 (going away).
+ * a bad token closes the socket with 4403 Forbidden. The token is checked again every RECHECK_MS
+ * (and by subscriptions before each delivery): once revoked or expired, the socket is closed with
+ * 4403 within TOKEN_CACHE_MS plus that, even when nothing is being delivered. Returns a dispose
+ * that closes every socket with 1001 (going away).
  */
 export function attachWebSocket(server: Server, schema: GraphQLSchema, services: Services, limiter: RateLimiter) {
   const wss = new WebSocketServer({ server, path: "/graphql", maxPayload: services.config.MAX_BODY_BYTES });
@@ -52,19 +60,47 @@ export function attachWebSocket(server: Server, schema: GraphQLSchema, services:
     );
   };
 
+  /** Sockets that authenticated with a token, to check again. */
+  const authenticated = new Map<WebSocket, Extra>();
+  const forbid = (socket: WebSocket) => {
+    authenticated.delete(socket);
+    socket.close(CloseCode.Forbidden, "Forbidden");
+  };
+  let rechecking = false;
+  const recheck = setInterval(() => {
+    if (rechecking || authenticated.size === 0) return;
+    rechecking = true;
+    void Promise.all(
+      [...authenticated].map(async ([socket, extra]) => {
+        try {
+          extra.viewer = await services.auth.authenticate(extra.connection?.authorization);
+        } catch (err) {
+          if (err instanceof HubError) forbid(socket);
+          else services.log.warn({ err }, "could not check a WebSocket's token again");
+        }
+      }),
+    ).finally(() => (rechecking = false));
+  }, RECHECK_MS);
+  recheck.unref();
+
   const disposable = useServer<Record<string, unknown>, Extra>(
     {
       schema,
       onConnect: async (ctx) => {
         try {
           const auth = ctx.connectionParams?.authorization;
-          ctx.extra.viewer = await services.auth.authenticate(typeof auth === "string" ? auth : undefined);
+          const authorization = typeof auth === "string" ? auth : undefined;
+          ctx.extra.viewer = await services.auth.authenticate(authorization);
+          const socket = ctx.extra.socket;
+          ctx.extra.connection = { authorization, forbid: () => forbid(socket) };
+          if (ctx.extra.viewer) authenticated.set(socket, ctx.extra);
           return true;
         } catch {
           return false;
         }
       },
-      context: (ctx) => createContext(services, ctx.extra.viewer ?? null),
+      onClose: (ctx) => void authenticated.delete(ctx.extra.socket),
+      context: (ctx) => createContext(services, ctx.extra.viewer ?? null, ctx.extra.connection),
       onSubscribe: (ctx, id, payload) => {
         (ctx.extra.ops ??= new Map()).set(id, {
           started: performance.now(),
@@ -113,6 +149,7 @@ export function attachWebSocket(server: Server, schema: GraphQLSchema, services:
   );
 
   return async () => {
+    clearInterval(recheck);
     for (const client of wss.clients) client.close(1001, "Server shutting down");
     await disposable.dispose();
     await new Promise<void>((resolve) => wss.close(() => resolve()));

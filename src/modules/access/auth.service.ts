@@ -1,4 +1,5 @@
-import { and, eq, sql } from "drizzle-orm";
+import DataLoader from "dataloader";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { unauthenticated } from "../../shared/errors";
 import { accounts, apiTokens, organizations, sharingGroupMembers, sharingGroups } from "./access.table";
@@ -26,6 +27,15 @@ export class AuthService {
   private loading = new Map<string, Promise<CacheEntry>>();
   /** Bumped by forget(): a load that started before it must not refill the cache. */
   private generation = 0;
+
+  /**
+   * Token checks that miss the cache in the same tick go to the database as one query: the
+   * periodic re-check of every open WebSocket costs one statement, not one per socket.
+   */
+  private readonly batch = new DataLoader<string, ViewerIdentity | null>((hashes) => this.loadMany(hashes), {
+    cache: false,
+    maxBatchSize: 1000,
+  });
 
   constructor(
     private readonly db: Db,
@@ -79,10 +89,15 @@ export class AuthService {
     return pending;
   }
 
-  private async load(hash: string): Promise<ViewerIdentity | null> {
+  private load(hash: string): Promise<ViewerIdentity | null> {
+    return this.batch.load(hash);
+  }
+
+  private async loadMany(hashes: readonly string[]): Promise<(ViewerIdentity | null)[]> {
     const rows = await this.db
       .select({
         tokenId: apiTokens.id,
+        tokenHash: apiTokens.tokenHash,
         expiresAt: apiTokens.expiresAt,
         lastUsedAt: apiTokens.lastUsedAt,
         account: accounts,
@@ -97,24 +112,44 @@ export class AuthService {
       .innerJoin(accounts, eq(accounts.id, apiTokens.accountId))
       .innerJoin(organizations, eq(organizations.id, accounts.organizationId))
       .where(
-        and(eq(apiTokens.tokenHash, hash), sql`${apiTokens.revokedAt} is null`, sql`${accounts.disabledAt} is null`),
+        and(
+          hashes.length === 1
+            ? eq(apiTokens.tokenHash, hashes[0] as string)
+            : inArray(apiTokens.tokenHash, [...hashes]),
+          sql`${apiTokens.revokedAt} is null`,
+          sql`${accounts.disabledAt} is null`,
+        ),
       );
-    const r = rows[0];
-    if (!r) return null;
-    if (!r.lastUsedAt || Date.now() - r.lastUsedAt.getTime() > 60_000) {
-      await this.db.update(apiTokens).set({ lastUsedAt: new Date() }).where(eq(apiTokens.id, r.tokenId));
-    }
-    return Object.freeze({
-      accountId: r.account.id,
-      role: r.account.role as RoleValue,
-      organizationId: r.organization.id,
-      organizationKind: r.organization.kind as OrganizationKind,
-      // Primed into the request's loaders: `viewer { account organization }` costs no query.
-      account: toAccount(r.account),
-      organization: toOrganization(r.organization),
-      groupIds: Object.freeze(r.groupIds ?? []),
-      tokenId: r.tokenId,
-      tokenExpiresAt: r.expiresAt,
-    });
+    const stale = rows
+      .filter((r) => !r.lastUsedAt || Date.now() - r.lastUsedAt.getTime() > 60_000)
+      .map((r) => r.tokenId);
+    if (stale.length)
+      await this.db
+        .update(apiTokens)
+        .set({ lastUsedAt: new Date() })
+        .where(stale.length === 1 ? eq(apiTokens.id, stale[0] as string) : inArray(apiTokens.id, stale));
+    const byHash = new Map(rows.map((r) => [r.tokenHash, toViewer(r)]));
+    return hashes.map((h) => byHash.get(h) ?? null);
   }
+}
+
+function toViewer(r: {
+  tokenId: string;
+  expiresAt: Date | null;
+  account: typeof accounts.$inferSelect;
+  organization: typeof organizations.$inferSelect;
+  groupIds: string[] | null;
+}): ViewerIdentity {
+  return Object.freeze({
+    accountId: r.account.id,
+    role: r.account.role as RoleValue,
+    organizationId: r.organization.id,
+    organizationKind: r.organization.kind as OrganizationKind,
+    // Primed into the request's loaders: `viewer { account organization }` costs no query.
+    account: toAccount(r.account),
+    organization: toOrganization(r.organization),
+    groupIds: Object.freeze(r.groupIds ?? []),
+    tokenId: r.tokenId,
+    tokenExpiresAt: r.expiresAt,
+  });
 }
