@@ -3,7 +3,7 @@ import { buildSubgraphSchema } from "@apollo/subgraph";
 import { printSubgraphSchema } from "@apollo/subgraph";
 import { printSchemaWithDirectives } from "@graphql-tools/utils";
 import { lexicographicSortSchema, parse, printSchema, type GraphQLSchema } from "graphql";
-import { buildSchema, createResolversMap } from "type-graphql";
+import { buildSchema, createResolversMap, type PubSub } from "type-graphql";
 import type { Context } from "./context";
 import { accessResolvers, loadNode } from "./modules/access";
 import { auditResolvers } from "./modules/audit";
@@ -13,6 +13,15 @@ import { fromGlobalId } from "./shared/ids";
 
 /** Federation 2 entity types: each resolves references through `loadNode`, i.e. the access rule. */
 const ENTITIES = ["Organization", "Account", "SharingGroup", "Contact", "Indicator"] as const;
+
+const NO_PUBSUB: PubSub = {
+  publish() {
+    throw new Error("subscriptions are fed by the event log (EventHub), not a PubSub");
+  },
+  subscribe() {
+    throw new Error("subscriptions are fed by the event log (EventHub), not a PubSub");
+  },
+};
 
 const FEDERATION_LINK = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])`;
 
@@ -25,6 +34,9 @@ export async function buildHubSchema(): Promise<{ schema: GraphQLSchema; publicS
     resolvers: [...accessResolvers, ...auditResolvers, ...indicatorResolvers],
     validate: false,
     emitSchemaFile: false,
+    // type-graphql insists on a PubSub once there are subscriptions, though every subscription here
+    // brings its own `subscribe` (fed by the event log through EventHub) and never uses it.
+    pubSub: NO_PUBSUB,
   });
   const referenceResolvers = Object.fromEntries(
     ENTITIES.map((type) => [

@@ -4,6 +4,7 @@ import { FeedResolver } from "./feed.resolver";
 import { IndicatorReportResolver, IndicatorResolver, SightingResolver } from "./indicator.resolver";
 import { IngestResolver } from "./ingest.resolver";
 import { ExportResolver } from "./export.resolver";
+import { IndicatorEventResolver } from "./indicator-events.resolver";
 
 export { feeds, observables, reports, sightings } from "./indicators.table";
 export { normalize, detectType, ObservableType } from "./normalize";
@@ -11,6 +12,8 @@ export { ingest, type IngestReport } from "./ingest.service";
 export { ingestPayload } from "./ingest.run";
 export { exportStix } from "./export.service";
 export { formatFromContentType, parserFor } from "./parsers";
+export { indicatorReader } from "./indicator-events.service";
+export { IndicatorRecord } from "./indicators.enums";
 
 registerNodeType("Indicator", (ctx, globalId) => {
   const id = serialOf("Indicator", globalId);
@@ -24,4 +27,5 @@ export const indicatorResolvers = [
   IndicatorResolver,
   IndicatorReportResolver,
   SightingResolver,
+  IndicatorEventResolver,
 ] as const;

@@ -13,3 +13,6 @@ registerEnumType(ObservableType, {
 registerEnumType(FeedFormat, { name: "FeedFormat", description: "The format a feed's payloads come in." });
 
 export { OBSERVABLE_TYPES };
+
+/** The records of the indicator event stream: reports and sightings, delivered as their indicator. */
+export const IndicatorRecord = { REPORT: "report", SIGHTING: "sighting" } as const;
