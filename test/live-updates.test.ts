@@ -7,7 +7,7 @@ import { testConfig, type Config } from "../src/config";
 import { openDatabase, type Database, type Executor } from "../src/db/client";
 import { apiTokens } from "../src/modules/access/access.table";
 import { feeds } from "../src/modules/indicators/indicators.table";
-import { changesetInsert, prevMarkingJson, Stream } from "../src/modules/realtime";
+import { appendChanges, changesetInsert, prevMarkingJson, Stream } from "../src/modules/realtime";
 import { rowsOf } from "../src/shared/rows";
 import { toGlobalId } from "../src/shared/ids";
 import { eq } from "drizzle-orm";
@@ -32,6 +32,7 @@ interface Item {
   type?: "IPV4" | "DOMAIN";
   tlp?: "CLEAR" | "GREEN" | "AMBER" | "AMBER_STRICT" | "RED";
   audienceOrgs?: string[];
+  audienceGroups?: string[];
   confidence?: number | null;
   description?: string | null;
   revoked?: boolean;
@@ -63,6 +64,7 @@ async function writeReports(db: Database, feed: TestFeed, items: Item[]): Promis
     value: i.value,
     tlp: i.tlp ?? "GREEN",
     audience_orgs: i.audienceOrgs ?? [],
+    audience_groups: i.audienceGroups ?? [],
     confidence: i.confidence ?? 50,
     description: i.description ?? null,
     revoked: i.revoked === true,
@@ -78,27 +80,27 @@ async function writeReports(db: Database, feed: TestFeed, items: Item[]): Promis
       with x as materialized (
         select o.id as observable_id, x.*
         from jsonb_to_recordset(${payload}::jsonb) as x(type observable_type, value text, tlp tlp,
-          audience_orgs uuid[], confidence smallint, description text, revoked boolean)
+          audience_orgs uuid[], audience_groups uuid[], confidence smallint, description text, revoked boolean)
         join observables o on o.type = x.type and o.value = x.value),
       prev as materialized (
         select r.id, ${prevMarkingJson("r")} as prev
         from x join reports r on r.feed_id = ${feed.id}::uuid and r.observable_id = x.observable_id),
       written as (
-        insert into reports (observable_id, feed_id, owner_org_id, tlp, audience_orgs, confidence, description,
-          revoked_at)
-        select x.observable_id, ${feed.id}::uuid, ${feed.ownerOrgId}::uuid, x.tlp, x.audience_orgs, x.confidence,
-          x.description, case when x.revoked then now() end
+        insert into reports (observable_id, feed_id, owner_org_id, tlp, audience_orgs, audience_groups, confidence,
+          description, revoked_at)
+        select x.observable_id, ${feed.id}::uuid, ${feed.ownerOrgId}::uuid, x.tlp, x.audience_orgs, x.audience_groups,
+          x.confidence, x.description, case when x.revoked then now() end
         from x
         on conflict (feed_id, observable_id) do update set
-          tlp = excluded.tlp, audience_orgs = excluded.audience_orgs, confidence = excluded.confidence,
-          description = excluded.description,
+          tlp = excluded.tlp, audience_orgs = excluded.audience_orgs, audience_groups = excluded.audience_groups,
+          confidence = excluded.confidence, description = excluded.description,
           revoked_at = case when excluded.revoked_at is null then null
                             else coalesce(reports.revoked_at, excluded.revoked_at) end,
           updated_at = now()
-        where (reports.tlp, reports.audience_orgs, reports.confidence, reports.description,
+        where (reports.tlp, reports.audience_orgs, reports.audience_groups, reports.confidence, reports.description,
                reports.revoked_at is null)
-          is distinct from (excluded.tlp, excluded.audience_orgs, excluded.confidence, excluded.description,
-               excluded.revoked_at is null)
+          is distinct from (excluded.tlp, excluded.audience_orgs, excluded.audience_groups, excluded.confidence,
+               excluded.description, excluded.revoked_at is null)
         returning reports.id, reports.observable_id, (xmax = 0) as inserted, reports.revoked_at is null as live),
       logged as (${changesetInsert(
         Stream.INDICATOR,
@@ -422,6 +424,47 @@ describe("indicatorEvents", () => {
     expect(values(clear)).toEqual([d]);
   });
 
+  it("delivers a sighting as a change to its indicator, which the sighting alone makes visible", async () => {
+    const feed = await createFeed(hub.database.db, xa);
+    const sub = await subscribe(connect(hub.wsUrl, xbReader.token));
+    const value = domain("sighted");
+    await hub.database.db.transaction(async (tx) => {
+      await tx.execute(
+        sql`insert into observables (type, value, stix_id) values ('DOMAIN', ${value}, 'test--sighted')`,
+      );
+      const [row] = rowsOf<{ id: number; observable_id: number }>(
+        await tx.execute(sql`
+          insert into sightings (observable_id, feed_id, owner_org_id, tlp, count)
+          select id, ${feed.id}::uuid, ${xa.id}::uuid, 'GREEN', 3 from observables where value = ${value}
+          returning id, observable_id`),
+      );
+      await appendChanges(tx, Stream.INDICATOR, [
+        { record: "sighting", id: Number(row?.id), subject: Number(row?.observable_id), kind: "CREATED" },
+      ]);
+    });
+    await sub.untilValue(value);
+    expect(sub.events[0]).toMatchObject({ kind: "CREATED", indicator: { value, sourceCount: 1, reports: [] } });
+  });
+
+  it("applies a change of sharing-group membership to what arrives next", async () => {
+    const xaAdmin = await hub.world.account(xa, "ADMIN");
+    const group = await hub.world.group(xa, []);
+    const feed = await createFeed(hub.database.db, xa);
+    const sub = await subscribe(connect(hub.wsUrl, xbReader.token));
+    const [before, after] = [domain("before"), domain("after")];
+    await writeReports(hub.database, feed, [{ value: before, tlp: "AMBER", audienceGroups: [group.id] }]);
+    const joined = await gql(
+      hub.url,
+      xaAdmin.token,
+      `mutation ($id: ID!, $input: UpdateSharingGroupInput!) { updateSharingGroup(id: $id, input: $input) { id } }`,
+      { id: group.gid, input: { memberIds: [xb.gid] } },
+    );
+    expect(joined.errors).toBeUndefined();
+    await writeReports(hub.database, feed, [{ value: after, tlp: "AMBER", audienceGroups: [group.id] }]);
+    await sub.untilValue(after);
+    expect(sub.events.map(short)).toEqual([`CREATED:${after}`]);
+  });
+
   it("resumes after a disconnect: replays exactly the 1,000 missed events in order, then goes on live", async () => {
     const feed = await createFeed(hub.database.db, xa);
     const first = connect(hub.wsUrl, xbReader.token);
@@ -499,6 +542,42 @@ describe("indicatorEvents", () => {
     const sub = await subscribe(connect(hub.wsUrl, reader.token));
     await sub.until((r) => r.closeCode !== undefined, "the socket to close");
     expect(sub.closeCode).toBe(CloseCode.Forbidden);
+  });
+});
+
+// ---- one check per batch and identity ----------------------------------------------------------
+
+describe("authorisation at delivery, batched", () => {
+  let counted: TestHub;
+  const statements: string[] = [];
+  beforeAll(async () => {
+    // Token checks are per token (cached for a second), not per event: they are left out.
+    counted = await startHub({}, { onQuery: (q) => void (q.includes('"api_tokens"') || statements.push(q)) });
+  });
+  afterAll(() => counted?.dispose());
+
+  it("checks a batch once per distinct set of rights, whatever the number of subscribers and events", async () => {
+    const [one, two] = [await counted.world.org("MEMBER_STATE"), await counted.world.org("MEMBER_STATE")];
+    const feed = await createFeed(counted.database.db, one);
+    const subs: Received[] = [];
+    for (const org of [one, two])
+      for (let i = 0; i < 5; i++) {
+        const reader = await counted.world.account(org, "READER");
+        const filter = i % 2 ? { minConfidence: 10 } : null;
+        subs.push(await subscribe(connect(counted.wsUrl, reader.token), { filter }));
+      }
+    const values = Array.from({ length: 50 }, () => domain("batch"));
+    const before = statements.length;
+    await writeReports(
+      counted.database,
+      feed,
+      values.map((value) => ({ value })),
+    );
+    for (const s of subs) await s.until((r) => r.events.length >= values.length, "the batch");
+    const used = statements.slice(before);
+    // 10 subscribers x 50 events = 500 deliveries; one visibility statement per organisation.
+    expect(used.filter((q) => q.includes("'observable', observables.id")).length).toBe(2);
+    expect(used.length).toBeLessThan(15);
   });
 });
 
