@@ -528,6 +528,12 @@ describe("indicatorEvents", () => {
     expect(ahead.errors[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "after" });
   });
 
+  it("answers a subscription sent over HTTP with an error pointing to the WebSocket", async () => {
+    const r = await gql(hub.url, xaReader.token, "subscription { indicatorEvents { kind } }");
+    expect(r.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT" });
+    expect(r.errors?.[0]?.message).toMatch(/WebSocket/);
+  });
+
   it("closes an idle subscription's socket with 4403 once its token is revoked elsewhere", async () => {
     const reader = await hub.world.account(xb, "READER");
     const sub = await subscribe(connect(hub.wsUrl, reader.token));

@@ -4,7 +4,7 @@ import { cursorExpired, fellBehind } from "../../shared/errors";
 import { toGlobalId } from "../../shared/ids";
 import { encodeCursor, type Delivery } from "../realtime";
 import { IndicatorEvent, IndicatorEventFilter } from "./indicator-events.type";
-import { subscribeIndicatorEvents, type IndicatorEventItem } from "./indicator-events.service";
+import { subscribeIndicatorEvents, webSocketOnly, type IndicatorEventItem } from "./indicator-events.service";
 
 interface Args {
   filter?: IndicatorEventFilter | null;
@@ -22,12 +22,14 @@ export class IndicatorEventResolver {
     },
   })
   indicatorEvents(
-    @Root() delivery: Delivery<IndicatorEventItem>,
+    @Root() delivery: Delivery<IndicatorEventItem> | undefined,
     @Arg("filter", () => IndicatorEventFilter, { nullable: true }) _filter: IndicatorEventFilter | null,
     @Arg("after", () => String, { nullable: true, description: "Resume after this event's cursor." })
     _after: string | null,
     @Ctx() ctx: Context,
   ): IndicatorEvent {
+    // Over HTTP, Apollo runs a subscription like a query: there is no event.
+    if (!delivery) throw webSocketOnly();
     if ("fellBehind" in delivery) throw fellBehind(encodeCursor(delivery.fellBehind));
     if ("expired" in delivery) throw cursorExpired();
     const { item, viewer } = delivery;

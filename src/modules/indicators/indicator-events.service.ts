@@ -233,6 +233,10 @@ async function selectFor(
   return out;
 }
 
+/** What a subscription run over HTTP answers. */
+export const webSocketOnly = () =>
+  badInput("indicatorEvents", "subscriptions are served over WebSocket (graphql-transport-ws) on /graphql");
+
 /**
  * Opens `indicatorEvents` for the operation's viewer: checks the filter and the cursor, then
  * subscribes to the hub. Each page is delivered under the subscriber's rights as they are then;
@@ -245,8 +249,7 @@ export async function subscribeIndicatorEvents(
 ): Promise<AsyncIterableIterator<Delivery<IndicatorEventItem>>> {
   viewerOf(ctx);
   const connection = ctx.connection;
-  if (!connection)
-    throw badInput("indicatorEvents", "subscriptions are served over WebSocket (graphql-transport-ws) on /graphql");
+  if (!connection) throw webSocketOnly();
   const min = filter?.minConfidence;
   if (min != null && !(Number.isInteger(min) && min >= 0 && min <= 100))
     throw badInput("filter.minConfidence", "must be an integer from 0 to 100");
