@@ -348,6 +348,7 @@ describe("indicatorEvents", () => {
     const marker = domain("marker");
     await writeReports(hub.database, feed, [{ value: marker }]);
     await sub.untilValue(marker);
+    await owner.untilValue(marker);
     expect(owner.events.map((e) => e.kind)).toEqual(["CREATED", "UPDATED", "UPDATED", "UPDATED", "UPDATED", "CREATED"]);
     expect(sub.events.map((e) => e.kind)).toEqual(["CREATED", "UPDATED", "REMOVED", "CREATED"]);
     expect(sub.events[0]?.indicator).toMatchObject({ value, reports: [{ tlp: "GREEN" }] });
@@ -632,7 +633,7 @@ describe("a subscriber that stops reading", () => {
     const slowReader = await small.world.account(org, "READER");
     const fastReader = await small.world.account(org, "READER");
     const feed = await createFeed(small.database.db, org);
-    const big = "z".repeat(16 * 1024);
+    const big = "z".repeat(32 * 1024);
     const slow = await rawSubscription(
       small.wsUrl,
       slowReader.token,
@@ -641,7 +642,7 @@ describe("a subscriber that stops reading", () => {
     // The fast one takes only domains, so the big IP events never slow it down.
     const fast = await subscribe(connect(small.wsUrl, fastReader.token), { filter: { types: ["DOMAIN"] } });
     slow.socket.pause();
-    // ~10 MB of events: more than the socket buffers hold, so the slow subscriber stops pulling.
+    // ~20 MB of events: more than the socket buffers hold, so the slow subscriber stops pulling.
     const bulk = Array.from({ length: 600 }, () => ({ value: ip(), description: big }));
     for (let i = 0; i < bulk.length; i += 50) await writeReports(small.database, feed, bulk.slice(i, i + 50));
     const after = Array.from({ length: 300 }, () => ({ value: domain("after") }));

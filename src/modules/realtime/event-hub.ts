@@ -148,7 +148,9 @@ export class EventHub {
   private readonly pageSize: number;
 
   constructor(private readonly opts: EventHubOptions) {
-    this.pageSize = Math.max(1, Math.min(MAX_PAGE, opts.bufferSize));
+    // Several pages to a window: a subscriber still delivering one page is not cut off the moment
+    // a faster one asks for the next.
+    this.pageSize = Math.max(1, Math.min(MAX_PAGE, Math.floor(opts.bufferSize / 4)));
   }
 
   /** Starts following the log from its current end. */
@@ -274,9 +276,11 @@ export class EventHub {
       this.dropUnneeded();
       // Nobody to serve: the first to join catches the hub up (refreshIfIdle).
       if (this.live.size === 0) return;
-      // A full window waits until someone has taken everything: the fastest sets the pace.
-      if (this.held >= this.opts.bufferSize && this.waiting.size === 0) return;
-      const room = Math.max(this.pageSize, this.opts.bufferSize - this.held);
+      // Reading ahead fills the window; beyond it, only a subscriber that has taken everything makes
+      // the hub read on (the fastest sets the pace), and only then may slower ones be cut off.
+      const demanded = this.waiting.size > 0;
+      if (this.held >= this.opts.bufferSize && !demanded) return;
+      const room = demanded ? this.pageSize : this.opts.bufferSize - this.held;
       // The head is always the end of a row: the hub reads whole rows.
       const rows: LogRow[] = await readRows(this.opts.db, this.head.seq + 1, room);
       const fresh = positioned(rows, this.head);
@@ -286,7 +290,7 @@ export class EventHub {
         this.held += page.size;
       }
       this.head = fresh.at(-1)?.pos ?? this.head;
-      this.evict();
+      if (demanded) this.evict();
       const woken = [...this.waiting];
       this.waiting.clear();
       for (const sub of woken) sub.wake();
