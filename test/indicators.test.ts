@@ -57,6 +57,60 @@ describe("ingest", () => {
     expect(changed.data?.ingest.reports).toEqual({ created: 0, updated: 1, unchanged: 2, merged: 0 });
   });
 
+  it("stores text with tabs, newlines, backslashes, quotes and braces exactly as sent", async () => {
+    const created = await op(hub.url, xaAnalyst.token, CreateFeedDocument, {
+      input: { name: `stix ${Math.random()}`, format: "STIX", defaultMarking: { tlp: "GREEN" } },
+    });
+    const feedId = created.data?.createFeed.id ?? "";
+    const labels = ['say "hi"', "a,b", "back\\slash", "{braces}", "tab\there", "NULL", "\\N"];
+    const description = "line one\nline\ttwo \\ end\r\n\\N";
+    const phase = { kill_chain_name: "lockheed\tmartin", phase_name: 'c2 "x"\\' };
+    const bundle = {
+      type: "bundle",
+      id: "bundle--6b4d3a1e-8f0c-4c1a-9f5e-0a1b2c3d4e5f",
+      objects: [
+        {
+          type: "indicator",
+          spec_version: "2.1",
+          id: "indicator--0d4f6a2b-1c3e-4f5a-8b7c-9d0e1f2a3b4c",
+          created: "2026-01-01T00:00:00.000Z",
+          modified: "2026-01-01T00:00:00.000Z",
+          pattern: "[domain-name:value = 'escapes.example']",
+          pattern_type: "stix",
+          valid_from: "2026-01-01T00:00:00Z",
+          labels,
+          description,
+          kill_chain_phases: [phase],
+        },
+        {
+          type: "indicator",
+          spec_version: "2.1",
+          id: "indicator--5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b",
+          created: "2026-01-01T00:00:00.000Z",
+          modified: "2026-01-01T00:00:00.000Z",
+          pattern: "[domain-name:value = 'nul.example']",
+          pattern_type: "stix",
+          valid_from: "2026-01-01T00:00:00Z",
+          description: "a NUL \u0000 in the text",
+        },
+      ],
+    };
+    const r = await op(hub.url, xaAnalyst.token, IngestDocument, { feedId, content: JSON.stringify(bundle) });
+    expect(r.data?.ingest.reports.created).toBe(1);
+    // PostgreSQL text cannot hold U+0000: that item is refused with its reason, the rest goes in.
+    expect(r.data?.ingest.rejections).toEqual([expect.objectContaining({ reason: expect.stringMatching(/NUL/) })]);
+    const seen = await op(hub.url, xaReader.token, IndicatorByValueDocument, { value: "escapes.example" });
+    expect(seen.data?.indicator?.reports).toEqual([
+      expect.objectContaining({
+        labels,
+        description,
+        killChainPhases: [{ killChainName: phase.kill_chain_name, phaseName: phase.phase_name }],
+      }),
+    ]);
+    const again = await op(hub.url, xaAnalyst.token, IngestDocument, { feedId, content: JSON.stringify(bundle) });
+    expect(again.data?.ingest.reports).toEqual({ created: 0, updated: 0, unchanged: 1, merged: 0 });
+  });
+
   it("shows on the feed its last ingest, the number of ingests and its live reports, to its owner only", async () => {
     const f = await feed(xaAnalyst.token, "GREEN");
     await ingestCsv(xaAnalyst.token, f, "192.0.2.91\n192.0.2.92\n");

@@ -47,6 +47,10 @@ describe("normalisation", () => {
     ["abc", "MD5", /hexadecimal|hex digits/],
     ["d41d8cd98f00b204e9800998ecf8427e", "SHA256", /SHA256 is 64 hex digits, not 32/],
     ["", undefined, /empty/],
+    ["x\u0000@example.com", undefined, /control character/],
+    ["http://x.example/a\u0000b", "URL", /control character/],
+    ["evil\u0007.example", "DOMAIN", /control character/],
+    ["[file:name = 'a\u0000']", "STIX_PATTERN", /NUL/],
   ] as const)("rejects %s (as %s) with a reason", (raw, type, reason) => {
     const r = normalize(raw, type);
     expect(r.ok).toBe(false);

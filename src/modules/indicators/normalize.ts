@@ -141,6 +141,7 @@ export function normalize(raw: string, type?: ObservableType | null): Normalized
   if (raw.length > MAX_VALUE) return fail(`longer than ${MAX_VALUE} characters`);
   if (type === "STIX_PATTERN") {
     const p = raw.trim();
+    if (p.includes("\u0000")) return fail("contains a NUL character");
     // Whole patterns are kept as text; this only refuses what cannot be one ("(...)" groups and
     // qualifiers such as WITHIN are valid, so no stricter shape check).
     return /\[[^\]]*:[^\]]*\]/.test(p)
@@ -149,6 +150,9 @@ export function normalize(raw: string, type?: ObservableType | null): Normalized
   }
   const v = refang(raw);
   if (!v) return fail("empty value");
+  // No address, name or hash has control characters; PostgreSQL text cannot even hold U+0000.
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
+  if (/[\u0000-\u001f\u007f]/.test(v)) return fail("contains a control character");
   const t = type ?? detectType(v);
   if (!t) return fail("not a recognisable IP address, domain, URL, e-mail address or hash");
   switch (t) {
