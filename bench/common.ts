@@ -87,6 +87,13 @@ export function machineInfo(): Machine {
   };
 }
 
+/** The first lines of a benchmark's output: what ran, on which machine, node and PostgreSQL. */
+export function printHeader(title: string, tiny: boolean, machine: Machine, postgres: string | undefined) {
+  out(`# ${title}${tiny ? " (tiny: checks the script works, figures mean nothing)" : ""}`);
+  out(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB; ${machine.platform}`);
+  out(`node ${machine.node}, PostgreSQL ${postgres ?? "?"}, ${machine.date}`);
+}
+
 // ---------------------------------------------------------------------------------------------
 // the bench database: created on the admin URL's server, dropped at the end
 

@@ -21,6 +21,7 @@ import {
   pct,
   positive,
   postgresCpu,
+  printHeader,
   ratio3,
   readBody,
   runChild,
@@ -56,19 +57,20 @@ import type { SeededOrg } from "../test/harness";
  *
  *   npm run bench:lookup -- [--count 1000000] [--duration 10] [--warmup 3] [--rounds 3]
  *                           [--connections 50] [--batch-connections 8] [--batch-size 1000]
- *                           [--shapes point,batch] [--targets bare,hub,bare-drizzle] [--profile dir] [--tiny]
+ *                           [--shapes point,batch] [--targets bare,hub,bare-drizzle,bare-lookup] [--profile dir] [--tiny]
  *
- * The same file is the child: `--serve hub|bare` starts one server and reports its URL over IPC.
+ * The same file is the child: `--serve <target>` starts one server and reports its URL over IPC.
  */
 
-type Target = "bare" | "bare-drizzle" | "hub";
+type Target = "bare" | "bare-drizzle" | "bare-lookup" | "hub";
 type Shape = "point" | "batch";
-const ALL_TARGETS: readonly Target[] = ["bare", "bare-drizzle", "hub"];
+const ALL_TARGETS: readonly Target[] = ["bare", "bare-drizzle", "bare-lookup", "hub"];
 const DEFAULT_TARGETS: readonly Target[] = ["bare", "hub"];
 const ALL_SHAPES: readonly Shape[] = ["point", "batch"];
 const LABEL: Record<Target, string> = {
   bare: "bare node:http + SQL",
   "bare-drizzle": "bare + drizzle execute",
+  "bare-lookup": "bare + hub lookup()",
   hub: "hub (LOG_LEVEL=info)",
 };
 const SHAPE_LABEL: Record<Shape, string> = { point: "indicator(value)", batch: "lookupIndicators" };
@@ -154,56 +156,44 @@ interface BareViewer {
 }
 
 /**
- * The bare handler. `prepared`: the statement rendered once, run as a postgres.js prepared
- * statement (the ceiling). Otherwise the statement is built per request and run through drizzle's
- * `db.execute` on the hub's own database client, exactly as lookup() runs it (unprepared): the
- * difference between the two is the price of that path, before any GraphQL.
+ * The bare handler, in one of three ways of running lookup()'s statement (built by the hub's own
+ * `lookupStatement`, so the SQL is the hub's, access rule included):
+ * - `bare`: rendered once, run as a postgres.js prepared statement on a client of its own (the ceiling);
+ * - `bare-drizzle`: built per request and run through drizzle's `db.execute` on the hub's database
+ *   client, unprepared (how lookup() ran it before it prepared): the price of not preparing;
+ * - `bare-lookup`: the hub's `lookup()` itself on the hub's database client: what the hub's service
+ *   layer costs before any GraphQL, authentication or logging.
  */
-async function serveBare(prepared: boolean): Promise<Served> {
+async function serveBare(mode: Exclude<Target, "hub">): Promise<Served> {
   const databaseUrl = process.env.BENCH_CHILD_DATABASE_URL;
   const viewerJson = process.env.BENCH_CHILD_VIEWER;
   if (!databaseUrl || !viewerJson) throw new Error("BENCH_CHILD_DATABASE_URL and BENCH_CHILD_VIEWER must be set");
-  const { sql } = await import("drizzle-orm");
   const { PgDialect } = await import("drizzle-orm/pg-core");
-  const { liveVisibleReports, liveVisibleSightings } = await import("../src/modules/indicators/indicators.service");
-  const { observables, reports, sightings } = await import("../src/modules/indicators/indicators.table");
+  const service = await import("../src/modules/indicators/indicators.service");
   const { normalize } = await import("../src/modules/indicators/normalize");
   const { toGlobalId } = await import("../src/shared/ids");
   const { testConfig } = await import("../src/config");
   const { openDatabase } = await import("../src/db/client");
-  const viewer = JSON.parse(viewerJson) as BareViewer;
-  const v = viewer as unknown as Parameters<typeof liveVisibleReports>[0];
+  // What the access rule reads of the viewer is all the statement needs of it.
+  const viewer = JSON.parse(viewerJson) as BareViewer as unknown as Parameters<typeof service.lookup>[1];
 
-  // The statement of indicators.service.ts lookup() (SELECT, viewOf and the access rule, the
-  // latter two from the hub's own builders).
-  const statementFor = (keys: string) => sql`select ${observables.id}, ${observables.type}, ${observables.value},
-      ${observables.stixId}, view.confidence, view.first_seen, view.last_seen, view.sources
-    from jsonb_to_recordset(${keys}::jsonb) as x(type observable_type, value text)
-    join ${observables} on ${observables.type} = x.type and ${observables.value} = x.value
-    cross join lateral (
-      select max(v.confidence) as confidence, min(v.first_seen) as first_seen, max(v.last_seen) as last_seen,
-             count(distinct v.org)::int as sources
-      from (
-        select ${reports.confidence} as confidence, ${reports.firstSeen} as first_seen, ${reports.lastSeen} as last_seen,
-               ${reports.ownerOrgId} as org
-          from ${reports} where ${reports.observableId} = ${observables.id} and ${liveVisibleReports(v)}
-        union all
-        select null, ${sightings.firstSeen}, ${sightings.lastSeen}, ${sightings.ownerOrgId}
-          from ${sightings} where ${sightings.observableId} = ${observables.id} and ${liveVisibleSightings(v)}
-      ) v) as view
-    where view.sources > 0`;
   // Rendered once; only the keys parameter changes from one request to the next.
   const KEYS = `keys-${randomBytes(8).toString("hex")}`;
-  const statement = new PgDialect().sqlToQuery(statementFor(KEYS));
+  const statement = new PgDialect().sqlToQuery(service.lookupStatement(viewer, KEYS));
   const keysAt = statement.params.indexOf(KEYS);
   if (keysAt < 0) throw new Error("the keys parameter is not in the statement");
 
   // The hub's pool size, so both sides have as many connections to PostgreSQL.
   const poolMax = testConfig().DB_POOL_MAX;
-  const client = prepared
-    ? postgres(databaseUrl, { max: poolMax, onnotice: () => {}, connection: { application_name: "bench-bare-lookup" } })
-    : undefined;
-  const database = prepared ? undefined : await openDatabase({ url: databaseUrl, poolMax });
+  const client =
+    mode === "bare"
+      ? postgres(databaseUrl, {
+          max: poolMax,
+          onnotice: () => {},
+          connection: { application_name: "bench-bare-lookup" },
+        })
+      : undefined;
+  const database = mode === "bare" ? undefined : await openDatabase({ url: databaseUrl, poolMax });
   type Row = {
     id: string;
     type: string;
@@ -229,6 +219,23 @@ async function serveBare(prepared: boolean): Promise<Served> {
 
   /** One statement for all values, one answer per value in order, as lookup() does. */
   async function lookup(values: string[]) {
+    if (mode === "bare-lookup" && database) {
+      const answers = await service.lookup(database.db, viewer, values);
+      return answers.map(({ input, error, indicator: i }) => ({
+        input,
+        error,
+        indicator: i && {
+          id: i.id,
+          type: i.type,
+          value: i.value,
+          stixId: i.stixId,
+          confidence: i.confidence,
+          firstSeen: i.firstSeen && i.firstSeen.toISOString(),
+          lastSeen: i.lastSeen && i.lastSeen.toISOString(),
+          sourceCount: i.sourceCount,
+        },
+      }));
+    }
     const normalized = values.map((value) => normalize(value));
     const keys = normalized.flatMap((n) => (n.ok ? [{ type: n.type, value: n.value }] : []));
     const found = new Map<string, IndicatorJson>();
@@ -237,7 +244,8 @@ async function serveBare(prepared: boolean): Promise<Served> {
       if (client) {
         const params = statement.params.map((p, i) => (i === keysAt ? keys : p)) as postgres.ParameterOrJSON<never>[];
         rows = await client.unsafe<Row[]>(statement.sql, params, { prepare: true });
-      } else rows = (await database?.db.execute(statementFor(JSON.stringify(keys)))) as unknown as Row[];
+      } else
+        rows = (await database?.db.execute(service.lookupStatement(viewer, JSON.stringify(keys)))) as unknown as Row[];
       for (const r of rows) found.set(`${r.type}\u0000${r.value}`, toJson(r));
     }
     return values.map((input, i) => {
@@ -487,10 +495,11 @@ async function main() {
 
     const [pgSettings] = await db<{ sb: string }[]>`select current_setting('shared_buffers') as sb`;
     const poolMax = (await import("../src/config")).testConfig().DB_POOL_MAX;
-    out(`# Lookup benchmark${opts.tiny ? " (tiny: checks the script works, figures mean nothing)" : ""}`);
-    out(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB; ${machine.platform}`);
-    out(
-      `node ${machine.node}, PostgreSQL ${bench.pgVersion ?? "?"} (shared_buffers ${pgSettings?.sb ?? "?"}), ${machine.date}`,
+    printHeader(
+      "Lookup benchmark",
+      opts.tiny,
+      machine,
+      `${bench.pgVersion ?? "?"} (shared_buffers ${pgSettings?.sb ?? "?"})`,
     );
     out(
       `data: ${fmt(opts.count)} indicators (${TYPES.join(", ")} in rotation), one GREEN report each from one feed, ` +
@@ -631,10 +640,9 @@ async function main() {
     for (const s of opts.shapes) {
       if (opts.targets.includes("hub"))
         out(`hub / bare, ${SHAPE_LABEL[s].padEnd(17)} ${pct(vsBare("hub", s))}${perRound("hub", s)}   goal: >= 50 %`);
-      if (opts.targets.includes("bare-drizzle"))
-        out(
-          `bare + drizzle execute / bare, ${SHAPE_LABEL[s]}: ${pct(vsBare("bare-drizzle", s))}${perRound("bare-drizzle", s)}`,
-        );
+      for (const t of ["bare-drizzle", "bare-lookup"] as const)
+        if (opts.targets.includes(t))
+          out(`${LABEL[t]} / bare, ${SHAPE_LABEL[s]}: ${pct(vsBare(t, s))}${perRound(t, s)}`);
     }
     out(
       "server µs/req: CPU time of the server process alone during the measured run; postgres µs/req: CPU time of " +
@@ -684,6 +692,9 @@ async function main() {
             ...(opts.targets.includes("bare-drizzle")
               ? [[`${s}BareDrizzleVsBare`, ratio3(vsBare("bare-drizzle", s))]]
               : []),
+            ...(opts.targets.includes("bare-lookup")
+              ? [[`${s}BareLookupVsBare`, ratio3(vsBare("bare-lookup", s))]]
+              : []),
           ]),
         ),
       }),
@@ -698,14 +709,18 @@ async function main() {
 const serveAt = argv.indexOf("--serve");
 const serve = serveAt >= 0 ? argv[serveAt + 1] : undefined;
 if (serve) {
-  runChild(serve, () => (serve === "hub" ? serveHub("info") : serveBare(serve === "bare"))).catch((e: unknown) => {
-    process.stderr.write(`bench child ${serve} could not start: ${e instanceof Error ? (e.stack ?? e.message) : e}\n`);
-    process.exit(1);
-  });
+  runChild(serve, () => (serve === "hub" ? serveHub("info") : serveBare(serve as Exclude<Target, "hub">))).catch(
+    (e: unknown) => {
+      process.stderr.write(
+        `bench child ${serve} could not start: ${e instanceof Error ? (e.stack ?? e.message) : e}\n`,
+      );
+      process.exit(1);
+    },
+  );
 } else if (argv.includes("--help")) {
   out(
     "npm run bench:lookup -- [--count n] [--duration s] [--warmup s] [--rounds n] [--connections n] " +
-      "[--batch-connections n] [--batch-size n] [--batch-bodies n] [--shapes point,batch] [--targets bare,hub,bare-drizzle] " +
+      "[--batch-connections n] [--batch-size n] [--batch-bodies n] [--shapes point,batch] [--targets bare,hub,bare-drizzle,bare-lookup] " +
       "[--profile dir] [--tiny]",
   );
   out(
