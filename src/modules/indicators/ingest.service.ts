@@ -1,4 +1,4 @@
-import { eq, sql } from "drizzle-orm";
+import { eq, sql, type SQL } from "drizzle-orm";
 import type { Db, Tx } from "../../db/client";
 import { copyArray, copyFrom, copyJson, copyText, copyValue } from "../../db/copy";
 import { toGlobalId } from "../../shared/ids";
@@ -6,7 +6,9 @@ import { badInput } from "../../shared/errors";
 import { visibleTo, type Tlp } from "../access/tlp";
 import type { ViewerIdentity } from "../access/viewer";
 import { appendAudit } from "../audit";
-import { feeds, reports } from "./indicators.table";
+import { ChangeKind, changesetInsert, prevMarkingJson, Stream } from "../realtime";
+import { IndicatorRecord } from "./indicators.enums";
+import { feeds, reports, sightings } from "./indicators.table";
 import type { ParsedItem, ReportItem, SightingItem } from "./ingest.types";
 import { normalize, type ObservableType } from "./normalize";
 import { HUB_STIX_NAMESPACE, scoId, uuidv5 } from "./stix";
@@ -327,6 +329,30 @@ async function prepareIngestTransaction(tx: Tx) {
   await tx.execute(sql.raw(`create temp table ${STAGE} (${STAGE_COLUMNS}) on commit drop`));
 }
 
+/**
+ * The event-log insert (a data-modifying CTE) for rows a statement wrote, given the CTE that
+ * returned them (`id, observable_id, inserted, live`): every change lands in the outbox in the
+ * same statement as the change itself. `prev`, the row's marking before the change, is read from
+ * the table in the same statement, which still sees the rows as they were before it (every part
+ * of a statement shares one snapshot): one primary-key lookup per row updated, none per row
+ * inserted, and no statement at all for rows left unchanged.
+ */
+function logChanges(record: string, table: typeof reports | typeof sightings, written: SQL): SQL {
+  return changesetInsert(
+    Stream.INDICATOR,
+    sql`select ${record}::text as record, w.id, w.observable_id as subject,
+          case when w.inserted then ${ChangeKind.CREATED}::text
+               when not w.live and (p.prev->>'live')::boolean then ${ChangeKind.REVOKED}::text
+               else ${ChangeKind.UPDATED}::text end as kind,
+          p.prev
+        from ${written} w
+        left join lateral (select ${prevMarkingJson("t")} as prev from ${table} t where t.id = w.id and not w.inserted) p
+          on true
+        order by w.id`,
+  );
+}
+const logReportChanges = (written: SQL) => logChanges(IndicatorRecord.REPORT, reports, written);
+
 /** One report row as a line of COPY text, in STAGE_COLUMNS order. */
 function stageLine(r: ReportRow): string {
   return (
@@ -363,6 +389,7 @@ async function writeReports(tx: Tx, feed: FeedRow, rows: ReportRow[], report: In
   // Then this feed's claims. A STIX version older than the stored one is ignored; an identical
   // row is left alone (so a second ingest of the same content changes nothing).
   const result = await tx.execute(sql`
+    with written as (
     insert into reports (observable_id, feed_id, owner_org_id, tlp, audience_orgs, audience_groups, confidence,
       first_seen, last_seen, valid_from, valid_until, labels, kill_chain_phases, description, stix_id, stix_modified,
       revoked_at)
@@ -388,7 +415,9 @@ async function writeReports(tx: Tx, feed: FeedRow, rows: ReportRow[], report: In
           (excluded.tlp, excluded.audience_orgs, excluded.audience_groups, excluded.confidence, excluded.first_seen,
            excluded.last_seen, excluded.valid_from, excluded.valid_until, excluded.labels, excluded.kill_chain_phases,
            excluded.description, excluded.stix_id, excluded.stix_modified, excluded.revoked_at is null)
-    returning (xmax = 0) as inserted`);
+    returning reports.id, reports.observable_id, (xmax = 0) as inserted, reports.revoked_at is null as live),
+    logged as (${logReportChanges(sql`written`)})
+    select inserted from written`);
   const written = rowsOf<{ inserted: boolean }>(result);
   const created = written.filter((r) => r.inserted).length;
   // A newer version of a STIX indicator may name other values than the old one: the feed's
@@ -398,6 +427,7 @@ async function writeReports(tx: Tx, feed: FeedRow, rows: ReportRow[], report: In
   // planner believes about a table that grew inside this transaction, nothing scans it whole.
   const retired = rowsOf<{ id: number }>(
     await tx.execute(sql`
+      with retired as (
       update reports set revoked_at = now(), updated_at = now()
       where reports.id = any(array(
         select same.id from ${sql.raw(STAGE)} x
@@ -406,7 +436,9 @@ async function writeReports(tx: Tx, feed: FeedRow, rows: ReportRow[], report: In
           where r.stix_id = x.report_stix_id offset 0) same
         where x.report_stix_id is not null and same.feed_id = ${feed.id}::uuid
           and same.stix_modified < x.stix_modified and same.revoked_at is null))
-      returning reports.id`),
+      returning reports.id, reports.observable_id, false as inserted, false as live),
+      logged as (${logReportChanges(sql`retired`)})
+      select id from retired`),
   );
   report.reports.created += created;
   report.reports.updated += written.length - created + retired.length;
@@ -462,6 +494,7 @@ async function writeSightings(
   }
   if (byObservable.size === 0) return;
   const result = await tx.execute(sql`
+    with written as (
     insert into sightings (observable_id, feed_id, owner_org_id, tlp, audience_orgs, audience_groups, first_seen,
       last_seen, count, stix_id)
     select x.observable_id, ${feed.id}::uuid, ${feed.ownerOrgId}::uuid, x.tlp, coalesce(x.audience_orgs, '{}'),
@@ -478,7 +511,9 @@ async function writeSightings(
       is distinct from
           (excluded.tlp, excluded.audience_orgs, excluded.audience_groups, excluded.first_seen, excluded.last_seen,
            excluded.count, excluded.stix_id, true)
-    returning (xmax = 0) as inserted`);
+    returning sightings.id, sightings.observable_id, (xmax = 0) as inserted, true as live),
+    logged as (${logChanges(IndicatorRecord.SIGHTING, sightings, sql`written`)})
+    select inserted from written`);
   const written = rowsOf<{ inserted: boolean }>(result);
   const created = written.filter((r) => r.inserted).length;
   report.sightings.created += created;
