@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Tlp } from "../src/modules/access/tlp";
 import {
@@ -119,6 +120,24 @@ describe("deterministic SCO ids (STIX 2.1 section 2.9)", () => {
     expect(selectIdHash({ TLSH: "t", "SHA-512": "d" })).toEqual({ "SHA-512": "d" });
     expect(selectIdHash({ TLSH: "t", SSDEEP: "s" })).toEqual({ SSDEEP: "s" });
     expect(selectIdHash({})).toBeNull();
+  });
+
+  it("gives the same id through the written-out JCS of scoId as through canonicalJson, for any value and type", () => {
+    const types: ObservableType[] = ["IPV4", "IPV6", "DOMAIN", "URL", "EMAIL", "MD5", "SHA1", "SHA256", "SHA512"];
+    fc.assert(
+      fc.property(fc.constantFrom(...types), fc.string({ unit: "binary" }), (type, value) => {
+        const sco = scoObject(type, value);
+        const {
+          type: stixType,
+          spec_version: _v,
+          id: _id,
+          ...contributing
+        } = sco ?? { type: "", spec_version: "", id: "" };
+        expect(scoId(type, value)).toBe(deterministicScoId(stixType, contributing));
+        expect(sco?.id).toBe(scoId(type, value));
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it("builds SCOs carrying their deterministic id", () => {

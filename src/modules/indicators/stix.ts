@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from "node:crypto";
+import { hash, randomUUID } from "node:crypto";
 import type { Tlp } from "../access/tlp";
 import type { ObservableType } from "./normalize";
 
@@ -74,11 +74,21 @@ export function canonicalJson(value: unknown): string {
   throw new TypeError(`not a JSON value: ${typeof value}`);
 }
 
+/**
+ * Namespace then name, as SHA-1 input, in one reused buffer: a bulk ingest computes an id per
+ * observable, and one-shot `hash()` over a reused buffer costs half of a `createHash` object each.
+ */
+let scratch = Buffer.alloc(1024);
+
 /** RFC 4122 name-based UUID, version 5 (SHA-1), built with node:crypto. */
 export function uuidv5(name: string, namespace: string): string {
-  const ns = Buffer.from(namespace.replace(/-/g, ""), "hex");
-  if (ns.length !== 16) throw new TypeError(`not a UUID: ${namespace}`);
-  const bytes = createHash("sha1").update(ns).update(name, "utf8").digest().subarray(0, 16);
+  const hex = namespace.replace(/-/g, "");
+  if (!/^[0-9a-f]{32}$/i.test(hex)) throw new TypeError(`not a UUID: ${namespace}`);
+  const size = 16 + Buffer.byteLength(name, "utf8");
+  if (size > scratch.length) scratch = Buffer.alloc(size * 2);
+  scratch.write(hex, 0, "hex");
+  scratch.write(name, 16, "utf8");
+  const bytes = hash("sha1", scratch.subarray(0, size), "buffer").subarray(0, 16);
   bytes.writeUInt8((bytes.readUInt8(6) & 0x0f) | 0x50, 6); // version 5
   bytes.writeUInt8((bytes.readUInt8(8) & 0x3f) | 0x80, 8); // RFC 4122 variant
   const h = bytes.toString("hex");
@@ -119,8 +129,14 @@ function contributingProperties(type: ObservableType, value: string): Record<str
  */
 export function scoId(type: ObservableType, value: string): string | null {
   const stixType = STIX_SCO_TYPE[type];
-  const props = contributingProperties(type, value);
-  return stixType && props ? deterministicScoId(stixType, props) : null;
+  if (!stixType) return null;
+  // The JCS text of contributingProperties(type, value), written out: a one-key object needs no
+  // sorting, and JCS serialises strings exactly as JSON.stringify does (RFC 8785, 3.2.2.2).
+  const hashKey = STIX_HASH_KEY[type];
+  const jcs = hashKey
+    ? `{"hashes":{${JSON.stringify(hashKey)}:${JSON.stringify(value)}}}`
+    : `{"value":${JSON.stringify(value)}}`;
+  return `${stixType}--${uuidv5(jcs, STIX_SCO_NAMESPACE)}`;
 }
 
 export interface StixSco {
