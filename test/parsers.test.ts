@@ -664,7 +664,7 @@ describe("MISP wrappings and mapping", () => {
     if (distribution !== "0") expect(r?.audienceOrgIds).toBeUndefined();
   });
 
-  it("lets tlp tags win over distribution, the attribute's over the event's, and the strictest distribution apply", async () => {
+  it("lets tlp tags win over distribution but for 0 (owner only), the attribute's over the event's, and the strictest distribution apply", async () => {
     const items = reports(
       await parse(
         parseMisp,
@@ -677,15 +677,18 @@ describe("MISP wrappings and mapping", () => {
               mispAttribute("domain", "inherit.example", { distribution: "5" }),
               mispAttribute("domain", "own-tag.example", { Tag: [tag("TLP:AMBER+STRICT")] }),
               mispAttribute("domain", "tlp-clear.example", { Tag: [tag("tlp:clear"), tag('osint:certainty="50"')] }),
+              // Distribution 0 keeps it with the owner whatever its tag says: MISP would never share it.
+              mispAttribute("domain", "tagged-org-only.example", { distribution: "0", Tag: [tag("tlp:green")] }),
             ],
           },
         }),
       ),
     );
-    expect(items.map((r) => [r.value, r.tlp, r.confidence])).toEqual([
-      ["inherit.example", "CLEAR", 75],
-      ["own-tag.example", "AMBER_STRICT", 75],
-      ["tlp-clear.example", "CLEAR", 50],
+    expect(items.map((r) => [r.value, r.tlp, r.confidence, r.audienceOrgIds])).toEqual([
+      ["inherit.example", "CLEAR", 75, undefined],
+      ["own-tag.example", "AMBER_STRICT", 75, undefined],
+      ["tlp-clear.example", "CLEAR", 50, undefined],
+      ["tagged-org-only.example", "RED", 75, []],
     ]);
     const untagged = reports(
       await parse(
@@ -1160,7 +1163,7 @@ describe("streaming", () => {
           part.push(JSON.stringify(mispAttribute("domain", `d${i}.example`, { distribution: "5" })));
         yield (start ? "," : "") + part.join(",");
       }
-      yield '], "distribution": "0", "Tag": [{"name": "tlp:amber"}]}}]}';
+      yield '], "distribution": "1", "Tag": [{"name": "tlp:amber"}]}}]}';
     }
     let count = 0;
     let last: ParsedItem | undefined;

@@ -19,7 +19,7 @@ const Distribution = {
 
 /**
  * Distribution as TLP, used only when no `tlp:` tag applies (a tag is the author's explicit
- * marking and wins). 0 "your organisation only" is RED with an empty audience; 1 "this community"
+ * marking and wins), except 0 "your organisation only", which is always RED with an empty audience; 1 "this community"
  * is AMBER with the feed's audience; 4 "sharing group" is AMBER with the sharing group as the
  * whole audience (see sourceGroupOf); 2 "connected communities" and 3 "all communities" are
  * GREEN: MISP never says "public", only a tlp:clear / tlp:white tag does, so nothing becomes
@@ -278,8 +278,9 @@ function attributeItems(attr: unknown, ref: string, ev: EventContext, parent: Pa
 
   const object = parent.object;
   const ownTags = tagNames(attr.Tag);
-  // An explicit tlp: tag wins (attribute over event); otherwise the strictest distribution that
-  // applies, as MISP itself never shares an attribute wider than its object and event.
+  // Distribution 0 anywhere keeps it with the owner; else an explicit tlp: tag wins (attribute over
+  // event); otherwise the strictest distribution that applies, as MISP itself never shares an
+  // attribute wider than its object and event.
   const tagTlp = tlpOfTags(ownTags) ?? tlpOfTags(tagNames(object?.Tag)) ?? ev.tagTlp;
   const distributions = [distribution(attr.distribution), distribution(object?.distribution), ev.distribution].filter(
     (d): d is number => d !== undefined && d !== Distribution.INHERIT,
@@ -307,12 +308,13 @@ function attributeItems(attr: unknown, ref: string, ev: EventContext, parent: Pa
     };
   }
   const groupAudience = sourceGroup ? { audienceOrgIds: [], audienceGroupIds: [], sourceGroup } : {};
-  // Distribution 0 is the owner alone: an explicit empty audience, so no feed default widens it.
+  // Distribution 0 is the owner alone, whatever a tag says (MISP itself would never share it): an
+  // explicit empty audience, so no feed default widens it.
   const marking = (): Pick<ReportItem, "tlp" | "audienceOrgIds" | "audienceGroupIds" | "sourceGroup"> =>
-    tagTlp
-      ? { tlp: tagTlp, ...groupAudience }
-      : orgOnly
-        ? { tlp: Tlp.RED, audienceOrgIds: [], audienceGroupIds: [] }
+    orgOnly
+      ? { tlp: Tlp.RED, audienceOrgIds: [], audienceGroupIds: [] }
+      : tagTlp
+        ? { tlp: tagTlp, ...groupAudience }
         : distTlp
           ? { tlp: distTlp, ...groupAudience }
           : {};
