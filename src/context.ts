@@ -3,8 +3,9 @@ import type { Config } from "./config";
 import type { Db } from "./db/client";
 import { unauthenticated } from "./shared/errors";
 import type { Logger } from "./shared/logger";
-import { createAccessLoaders, type AccessLoaders } from "./modules/access/access.loaders";
-import { createIndicatorLoaders, type IndicatorLoaders } from "./modules/indicators/indicators.loaders";
+import { lazyLoaders } from "./shared/loaders";
+import { accessLoaders, type AccessLoaders, type LoaderDeps } from "./modules/access/access.loaders";
+import { indicatorLoaders, type IndicatorLoaders } from "./modules/indicators/indicators.loaders";
 
 /** Every module's loaders, fresh per operation and bound to its viewer. */
 export type Loaders = AccessLoaders & IndicatorLoaders;
@@ -37,7 +38,10 @@ export interface Context {
   readonly requestId: string;
   readonly viewer: ViewerIdentity | null;
   readonly services: Services;
-  /** Fresh per operation, bound to the viewer; throws UNAUTHENTICATED when there is none. */
+  /**
+   * Fresh per operation, bound to the viewer, each made on first use; throws UNAUTHENTICATED when
+   * there is no viewer.
+   */
   readonly loaders: Loaders;
   /** Filled while the operation runs, for its log line. */
   readonly trace: { operationName: string | null; errorCodes: string[] };
@@ -54,7 +58,8 @@ const NO_LOADERS = new Proxy({} as Loaders, {
 
 /**
  * Builds the context for an already-authenticated viewer (or anonymous). Plain data properties
- * only: Apollo copies the context per operation, which would run any getter.
+ * only: Apollo copies the context per operation, which would run any getter. (The loaders'
+ * getters are on the object `loaders` refers to, which the copy shares.)
  */
 export function createContext(services: Services, viewer: ViewerIdentity | null, connection?: Connection): Context {
   return {
@@ -76,12 +81,21 @@ export function bindEvent(ctx: Context, viewer: ViewerIdentity, loaders: Loaders
   Object.assign(ctx, { viewer, loaders });
 }
 
-/** Every module's loaders for one viewer. */
+/**
+ * Every module's loaders, made on first use; the viewer's own account and organisation are
+ * already in theirs.
+ */
+const makeLoaders: (deps: LoaderDeps) => Loaders = lazyLoaders({
+  ...accessLoaders,
+  ...indicatorLoaders,
+  account: (deps: LoaderDeps) => accessLoaders.account(deps).prime(deps.viewer.accountId, deps.viewer.account),
+  organization: (deps: LoaderDeps) =>
+    accessLoaders.organization(deps).prime(deps.viewer.organizationId, deps.viewer.organization),
+});
+
+/** Every module's loaders for one viewer (each made when first read). */
 export function createLoaders(db: Db, viewer: ViewerIdentity): Loaders {
-  const loaders = { ...createAccessLoaders(db, viewer), ...createIndicatorLoaders(db, viewer) };
-  loaders.account.prime(viewer.accountId, viewer.account);
-  loaders.organization.prime(viewer.organizationId, viewer.organization);
-  return loaders;
+  return makeLoaders({ db, viewer });
 }
 
 /** The viewer, or UNAUTHENTICATED: every field but `__typename` needs one. */

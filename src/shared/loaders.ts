@@ -25,3 +25,44 @@ export function grouped<K, V>(fetch: (keys: readonly K[]) => Promise<V[]>, keyOf
     return keys.map((k) => groups.get(k) ?? []);
   });
 }
+
+/** The loaders a set of factories makes: one property per factory. */
+export type LoadersOf<F> = { readonly [K in keyof F]: F[K] extends (deps: never) => infer L ? L : never };
+
+/** What every one of a set of factories needs. */
+type DepsOf<F> = [F[keyof F]] extends [(deps: infer D) => object] ? D : never;
+
+const DEPS = Symbol("deps");
+const MADE = Symbol("made");
+
+/** What an operation's loaders hold: what the factories need, and the loaders made so far. */
+class LazyLoaders<D> {
+  readonly [DEPS]: D;
+  readonly [MADE]: Record<string, object | undefined> = {};
+  constructor(deps: D) {
+    this[DEPS] = deps;
+  }
+}
+
+/**
+ * Per-operation loaders made on first use. Returns a function that, for each operation, builds
+ * an object with one property per factory; the first read of a property calls its factory with
+ * the operation's `deps`, and every later read returns that same loader. An operation pays only
+ * for the loaders it uses (a point lookup uses none) instead of building every module's loaders
+ * up front. The getters sit on a class's prototype shared by all operations, so building the
+ * object is one small allocation. Reference it from the context: Apollo copies the context object
+ * itself, which would run getters defined on it.
+ */
+export function lazyLoaders<F extends Record<string, (deps: never) => object>>(
+  factories: F,
+): (deps: DepsOf<F>) => LoadersOf<F> {
+  type D = DepsOf<F>;
+  class Loaders extends LazyLoaders<D> {}
+  for (const [key, make] of Object.entries(factories) as [string, (deps: D) => object][])
+    Object.defineProperty(Loaders.prototype, key, {
+      get(this: Loaders) {
+        return (this[MADE][key] ??= make(this[DEPS]));
+      },
+    });
+  return (deps) => new Loaders(deps) as unknown as LoadersOf<F>;
+}

@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import type { Db } from "../../db/client";
-import { byKey, grouped } from "../../shared/loaders";
+import { byKey, grouped, type LoadersOf } from "../../shared/loaders";
 import {
   accounts,
   contacts,
@@ -14,14 +14,22 @@ import { toAccount, toContact, toOrganization, toSharingGroup } from "./access.m
 import { visibleTo } from "./tlp";
 import { isOperatorAdmin, type ViewerIdentity } from "./viewer";
 
+const member = alias(organizations, "member");
+
+/** What a loader factory gets: the operation's database and viewer. */
+export interface LoaderDeps {
+  readonly db: Db;
+  readonly viewer: ViewerIdentity;
+}
+
 /**
- * The access module's loaders for one operation and one viewer. Every loader answers only with
- * what this viewer may see; a key it may not see loads as null, exactly like a missing one.
+ * The access module's loaders, one factory each, made per operation and viewer (on first use, see
+ * `lazyLoaders`). Every loader answers only with what this viewer may see; a key it may not see
+ * loads as null, exactly like a missing one.
  */
-export function createAccessLoaders(db: Db, viewer: ViewerIdentity) {
-  const member = alias(organizations, "member");
-  return {
-    organization: byKey(
+export const accessLoaders = {
+  organization: ({ db }: LoaderDeps) =>
+    byKey(
       async (ids: readonly string[]) =>
         (
           await db
@@ -31,7 +39,8 @@ export function createAccessLoaders(db: Db, viewer: ViewerIdentity) {
         ).map(toOrganization),
       (o) => o.dbId,
     ),
-    account: byKey(
+  account: ({ db, viewer }: LoaderDeps) =>
+    byKey(
       async (ids: readonly string[]) => {
         // Accounts are visible to their own organisation and to the operator's admins.
         const rows = await db
@@ -42,7 +51,8 @@ export function createAccessLoaders(db: Db, viewer: ViewerIdentity) {
       },
       (a) => a.dbId,
     ),
-    sharingGroup: byKey(
+  sharingGroup: ({ db, viewer }: LoaderDeps) =>
+    byKey(
       async (ids: readonly string[]) => {
         // A group is visible to its owner and its members: exactly the viewer's groupIds.
         const mine = ids.filter((id) => viewer.groupIds.includes(id));
@@ -51,7 +61,8 @@ export function createAccessLoaders(db: Db, viewer: ViewerIdentity) {
       },
       (g) => g.dbId,
     ),
-    contact: byKey(
+  contact: ({ db, viewer }: LoaderDeps) =>
+    byKey(
       async (ids: readonly string[]) =>
         (
           await db
@@ -61,7 +72,8 @@ export function createAccessLoaders(db: Db, viewer: ViewerIdentity) {
         ).map(toContact),
       (c) => c.dbId,
     ),
-    contactsOf: grouped(
+  contactsOf: ({ db, viewer }: LoaderDeps) =>
+    grouped(
       async (orgIds: readonly string[]) =>
         (
           await db
@@ -72,7 +84,8 @@ export function createAccessLoaders(db: Db, viewer: ViewerIdentity) {
         ).map(toContact),
       (c) => c.organizationDbId,
     ),
-    regionsOf: grouped(
+  regionsOf: ({ db }: LoaderDeps) =>
+    grouped(
       async (memberIds: readonly string[]) =>
         (
           await db
@@ -84,7 +97,8 @@ export function createAccessLoaders(db: Db, viewer: ViewerIdentity) {
         ).map((r) => ({ key: r.key, org: toOrganization(r.org) })),
       (r) => r.key,
     ),
-    membersOf: grouped(
+  membersOf: ({ db }: LoaderDeps) =>
+    grouped(
       async (regionIds: readonly string[]) =>
         (
           await db
@@ -96,7 +110,8 @@ export function createAccessLoaders(db: Db, viewer: ViewerIdentity) {
         ).map((r) => ({ key: r.key, org: toOrganization(r.org) })),
       (r) => r.key,
     ),
-    groupMembers: grouped(
+  groupMembers: ({ db }: LoaderDeps) =>
+    grouped(
       async (groupIds: readonly string[]) =>
         (
           await db
@@ -108,7 +123,8 @@ export function createAccessLoaders(db: Db, viewer: ViewerIdentity) {
         ).map((r) => ({ key: r.key, org: toOrganization(r.org) })),
       (r) => r.key,
     ),
-    groupsOwnedBy: grouped(
+  groupsOwnedBy: ({ db, viewer }: LoaderDeps) =>
+    grouped(
       async (orgIds: readonly string[]) =>
         (
           await db
@@ -121,7 +137,6 @@ export function createAccessLoaders(db: Db, viewer: ViewerIdentity) {
           .map(toSharingGroup),
       (g) => g.ownerDbId,
     ),
-  };
-}
+};
 
-export type AccessLoaders = ReturnType<typeof createAccessLoaders>;
+export type AccessLoaders = LoadersOf<typeof accessLoaders>;

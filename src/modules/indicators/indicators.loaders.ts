@@ -1,10 +1,9 @@
 import DataLoader from "dataloader";
 import { and, asc, inArray, isNull, sql } from "drizzle-orm";
-import type { Db } from "../../db/client";
 import { toGlobalId } from "../../shared/ids";
-import { byKey, grouped } from "../../shared/loaders";
+import { byKey, grouped, type LoadersOf } from "../../shared/loaders";
 import type { Tlp } from "../access/tlp";
-import type { ViewerIdentity } from "../access/viewer";
+import type { LoaderDeps } from "../access/access.loaders";
 import { feeds, reports, sightings } from "./indicators.table";
 import { IndicatorReport, Sighting } from "./indicators.type";
 import { indicatorsById, liveVisibleReports, liveVisibleSightings } from "./indicators.service";
@@ -43,14 +42,18 @@ function toSighting(s: typeof sightings.$inferSelect): Sighting {
   });
 }
 
-/** The indicators module's loaders for one operation: every one filters by the access rule. */
-export function createIndicatorLoaders(db: Db, viewer: ViewerIdentity) {
-  return {
-    indicator: byKey(
+/**
+ * The indicators module's loaders, one factory each, made per operation and viewer (on first use,
+ * see `lazyLoaders`): every one filters by the access rule.
+ */
+export const indicatorLoaders = {
+  indicator: ({ db, viewer }: LoaderDeps) =>
+    byKey(
       (ids: readonly number[]) => indicatorsById(db, viewer, ids),
       (i) => i.dbId,
     ),
-    reportsOf: grouped(
+  reportsOf: ({ db, viewer }: LoaderDeps) =>
+    grouped(
       async (observableIds: readonly number[]) =>
         (
           await db
@@ -61,7 +64,8 @@ export function createIndicatorLoaders(db: Db, viewer: ViewerIdentity) {
         ).map(toReport),
       (r) => r.observableDbId,
     ),
-    sightingsOf: grouped(
+  sightingsOf: ({ db, viewer }: LoaderDeps) =>
+    grouped(
       async (observableIds: readonly number[]) =>
         (
           await db
@@ -72,8 +76,9 @@ export function createIndicatorLoaders(db: Db, viewer: ViewerIdentity) {
         ).map(toSighting),
       (s) => s.observableDbId,
     ),
-    /** Live reports per feed; feeds are only ever shown to their owner. */
-    feedReportCount: new DataLoader<string, number>(async (feedIds) => {
+  /** Live reports per feed; feeds are only ever shown to their owner. */
+  feedReportCount: ({ db }: LoaderDeps) =>
+    new DataLoader<string, number>(async (feedIds) => {
       const rows = await db
         .select({ feedId: reports.feedId, n: sql<number>`count(*)::int` })
         .from(reports)
@@ -82,8 +87,9 @@ export function createIndicatorLoaders(db: Db, viewer: ViewerIdentity) {
       const byFeed = new Map(rows.map((r) => [r.feedId, Number(r.n)]));
       return feedIds.map((id) => byFeed.get(id) ?? 0);
     }),
-    /** Feed names are shown to the feed's owner only (see IndicatorReport.feed). */
-    feed: byKey(
+  /** Feed names are shown to the feed's owner only (see IndicatorReport.feed). */
+  feed: ({ db, viewer }: LoaderDeps) =>
+    byKey(
       async (ids: readonly string[]) =>
         (
           await db
@@ -95,7 +101,6 @@ export function createIndicatorLoaders(db: Db, viewer: ViewerIdentity) {
           .map(toFeed),
       (f) => f.dbId,
     ),
-  };
-}
+};
 
-export type IndicatorLoaders = ReturnType<typeof createIndicatorLoaders>;
+export type IndicatorLoaders = LoadersOf<typeof indicatorLoaders>;
