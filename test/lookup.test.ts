@@ -15,6 +15,9 @@ let tdb: TestDatabase;
 const texts: string[] = [];
 let viewer: ViewerIdentity;
 let otherViewer: ViewerIdentity;
+/** Of the same kind as the two above, in two sharing groups and in none. */
+let twoGroupViewer: ViewerIdentity;
+let loneViewer: ViewerIdentity;
 
 beforeAll(async () => {
   tdb = await createTestDatabase({ onQuery: (q) => void (q.includes("jsonb_to_recordset") && texts.push(q)) });
@@ -23,15 +26,21 @@ beforeAll(async () => {
   const owner = await world.org("MEMBER_STATE");
   const reader = await world.org("MEMBER_STATE");
   const other = await world.org("MEMBER_STATE");
-  const group = await world.group(owner, [reader]);
-  const otherGroup = await world.group(owner, [other]);
+  const twoGroups = await world.org("MEMBER_STATE");
+  const lone = await world.org("MEMBER_STATE");
+  const group = await world.group(owner, [reader, twoGroups]);
+  const otherGroup = await world.group(owner, [other, twoGroups]);
   const auth = new AuthService(db, 0);
   const viewerOf = async (org: typeof reader) =>
     (await auth.authenticate(`Bearer ${(await world.account(org, "READER")).token}`)) as ViewerIdentity;
   viewer = await viewerOf(reader);
   otherViewer = await viewerOf(other);
+  twoGroupViewer = await viewerOf(twoGroups);
+  loneViewer = await viewerOf(lone);
   expect(viewer.groupIds).toEqual([group.id]);
   expect(otherViewer.groupIds).toEqual([otherGroup.id]);
+  expect([...twoGroupViewer.groupIds].sort()).toEqual([group.id, otherGroup.id].sort());
+  expect(loneViewer.groupIds).toEqual([]);
   const [feed] = await db
     .insert(feeds)
     .values({ ownerOrgId: owner.id, name: "prepared", format: "CSV", defaultTlp: "AMBER" })
@@ -57,16 +66,20 @@ beforeAll(async () => {
 afterAll(() => tdb?.dispose());
 
 describe("lookup as a prepared statement", () => {
-  it("sends the same text whatever the values and whoever of one kind and group count asks", async () => {
+  it("sends the same text whatever the values and whoever of one kind asks, in any number of groups", async () => {
     texts.length = 0;
     const { db } = tdb.database;
     const [a] = await lookup(db, viewer, ["198.51.100.7"]);
     const [b] = await lookup(db, viewer, ["prepared.example"]);
     const [c] = await lookup(db, otherViewer, ["198.51.100.7"]);
+    const [d] = await lookup(db, twoGroupViewer, ["198.51.100.7"]);
+    const [e] = await lookup(db, loneViewer, ["198.51.100.7"]);
     expect(a?.indicator?.confidence).toBe(70);
     expect(b?.indicator?.value).toBe("prepared.example");
     expect(c?.indicator).toBeNull();
-    expect(texts).toHaveLength(3);
+    expect(d?.indicator?.confidence).toBe(70);
+    expect(e?.indicator).toBeNull();
+    expect(texts).toHaveLength(5);
     expect(new Set(texts).size).toBe(1);
     expect(texts[0]).not.toContain(viewer.organizationId);
     expect(texts[0]).not.toContain("198.51.100.7");
@@ -76,6 +89,7 @@ describe("lookup as a prepared statement", () => {
     // In one transaction every statement runs on one connection, whose prepared statements PostgreSQL lists.
     const prepared = await tdb.database.db.transaction(async (tx) => {
       for (const value of ["198.51.100.7", "prepared.example", "198.51.100.8"]) await lookup(tx, viewer, [value]);
+      for (const v of [twoGroupViewer, loneViewer]) await lookup(tx, v, ["198.51.100.7"]);
       return rowsOf<{ n: number }>(
         await tx.execute(sql`select count(*)::int as n from pg_prepared_statements
           where not from_sql and statement like '%jsonb_to_recordset%'`),

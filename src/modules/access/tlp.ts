@@ -88,13 +88,12 @@ export interface MarkingColumns {
   readonly audienceGroups: AnyColumn;
 }
 
-const uuidArray = (ids: readonly string[]): SQL =>
-  ids.length === 0
-    ? sql`'{}'::uuid[]`
-    : sql`ARRAY[${sql.join(
-        ids.map((id) => sql`${id}`),
-        sql`, `,
-      )}]::uuid[]`;
+/**
+ * Ids as one bound `uuid[]` parameter (`{a,b}`; uuids never need quoting), so that the statement's
+ * text is the same whatever the number of ids: a prepared statement is parsed once per viewer kind,
+ * not once per number of groups.
+ */
+const uuidArray = (ids: readonly string[]): SQL => sql`${`{${ids.join(",")}}`}::uuid[]`;
 
 /**
  * The access rule as an SQL predicate over a marked table's columns, compiled from ACCESS_RULE.
@@ -116,7 +115,8 @@ export function visibleTo(viewer: AccessViewer, c: MarkingColumns): SQL {
   if (byOrg.length)
     branches.push(sql`(${inLevels(byOrg)} and ${viewer.organizationId}::uuid = any(${c.audienceOrgs}))`);
   const byGroup = levelsWhere((g) => g.audienceGroups);
-  if (byGroup.length && viewer.groupIds.length)
+  // Also for a viewer in no group (`&&` with an empty array is false): the text stays the same.
+  if (byGroup.length)
     branches.push(sql`(${inLevels(byGroup)} and ${c.audienceGroups} && ${uuidArray(viewer.groupIds)})`);
   return sql`(${sql.join(branches, sql` or `)})`;
 }

@@ -50,9 +50,9 @@ function renderedFor(viewer: ViewerIdentity, name: string, build: () => SQL): Qu
  * under a name is run by its postgres-js session with `prepare: true`: postgres.js parses it once per
  * connection (cached under its text and parameter types) and afterwards only binds and executes.
  * That pays only if the text is the same from one request to the next, so every value in the
- * statement, the viewer's included, is a bound parameter (visibleTo binds them; its text varies only
- * with the viewer's organisation kind and number of sharing groups, so a connection caches a handful
- * of texts per statement, never one per viewer or per request). postgres.js names its statements
+ * statement, the viewer's included, is a bound parameter (visibleTo binds them, the sharing groups
+ * as one array; its text varies only with the viewer's organisation kind, so a connection caches a
+ * handful of texts per statement, never one per viewer or per request). postgres.js names its statements
  * itself, and PGlite ignores the name (it runs the query as `db.execute` would). It goes through
  * drizzle's session, so the query logger (and the tests counting statements) still see it.
  */
