@@ -1,3 +1,4 @@
+import { createRequire } from "node:module";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import {
   ApolloServerPluginCacheControlDisabled,
@@ -45,7 +46,32 @@ const tracePlugin: ApolloServerPlugin<Context> = {
   },
 };
 
+/**
+ * Apollo hashes every request's query with `@apollo/utils.createhash`, which fetches node's crypto
+ * with `module.require("crypto")` on every call: a module resolution per request, and under a
+ * loader that hooks resolution (tsx, which runs the hub) about 2 % of a point lookup's CPU. This
+ * gives that one module a `require` that answers "crypto" with the module already loaded (the
+ * same object node's require returns, so the same hash) and passes any other id on. Does nothing
+ * when the package is not where Apollo Server loads it from.
+ */
+export function cacheCryptoForApolloHashing(): void {
+  const require = createRequire(import.meta.url);
+  let path: string;
+  try {
+    path = createRequire(require.resolve("@apollo/server")).resolve("@apollo/utils.createhash");
+    require(path);
+  } catch {
+    return;
+  }
+  const mod = require.cache[path];
+  if (!mod || Object.hasOwn(mod, "require")) return;
+  const crypto: unknown = require("node:crypto");
+  const load = mod.require.bind(mod);
+  mod.require = ((id: string): unknown => (id === "crypto" ? crypto : load(id))) as typeof mod.require;
+}
+
 export function createApollo(schema: GraphQLSchema, services: Services): ApolloServer<Context> {
+  cacheCryptoForApolloHashing();
   return new ApolloServer<Context>({
     schema,
     formatError: formatError(services.log),
