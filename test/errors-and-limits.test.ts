@@ -270,6 +270,31 @@ describe("bad input", () => {
   });
 });
 
+describe("request targets", () => {
+  it("reads paths and query strings as URLs do: a GET with a query, a path to normalise, a missing ?feed, an unknown path", async () => {
+    const auth = { authorization: `Bearer ${xaAdmin.token}` };
+    const get = await fetch(`${hub.url}/graphql?query=${encodeURIComponent("{ viewer { role } }")}`, { headers: auth });
+    expect(get.status).toBe(200);
+    expect(await get.json()).toEqual({ data: { viewer: { role: "ADMIN" } } });
+    // fetch would normalise the path itself: send it as it is.
+    const dotted = await rawRequest(
+      hub.url,
+      [
+        `GET /x/../graphql?query=${encodeURIComponent("{ __typename }")} HTTP/1.1\r\nHost: hub\r\n` +
+          `Authorization: Bearer ${xaAdmin.token}\r\nConnection: close\r\n\r\n`,
+      ],
+      0,
+    );
+    expect(statusOf(dotted)).toBe(200);
+    expect(bodyOf(dotted)).toEqual({ data: { __typename: "Query" } });
+    const noFeed = await fetch(`${hub.url}/ingest`, { method: "POST", headers: auth, body: "192.0.2.1\n" });
+    expect(noFeed.status).toBe(400);
+    expect(await noFeed.json()).toMatchObject({ errors: [{ extensions: { code: "BAD_USER_INPUT", field: "feed" } }] });
+    expect((await fetch(`${hub.url}/graphql/`, { headers: auth })).status).toBe(404);
+    expect((await fetch(`${hub.url}/healthz?x=1`)).status).toBe(200);
+  });
+});
+
 describe("invisible answers like nonexistent", () => {
   it("gives NOT_FOUND for a contact the viewer may not see, identical to one that does not exist", async () => {
     const created = await op(hub.url, xaAdmin.token, CreateContactDocument, {
