@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import type { Config } from "./config";
 import { openDatabase, type Database } from "./db/client";
 import type { Services } from "./context";
-import { createLogger, type Logger } from "./shared/logger";
+import { createLogger, flushLogger, type Logger } from "./shared/logger";
 import { AuthService } from "./modules/access";
 import { createMutationRunner } from "./modules/audit";
 import { buildHubSchema } from "./schema";
@@ -22,7 +22,10 @@ export interface App {
   readonly url: string;
   readonly database: Database;
   readonly services: Services;
-  /** Stops accepting, lets in-flight requests finish, closes sockets (1001) and the database. */
+  /**
+   * Stops accepting, lets in-flight requests finish, closes sockets (1001) and the database, and
+   * waits until every log line so far is written out.
+   */
   dispose(): Promise<void>;
 }
 
@@ -112,6 +115,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
           clearTimeout(grace);
           await apollo.stop();
           if (ownsDatabase) await database.close();
+          await flushLogger(log);
         })()),
     };
   } catch (e) {

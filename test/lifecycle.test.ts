@@ -312,6 +312,12 @@ describe.concurrent("a development start on a fresh data folder", () => {
         data: { viewer: { organization: { name: "Hub Operations Centre" } } },
       });
       expect(await first.proc.exited).toEqual({ code: 0, signal: null });
+      // Every request is logged, the last one before the exit included.
+      expect(logLines(first.proc).find((l) => l.operationName === "InFlight")).toMatchObject({
+        msg: "request",
+        status: 200,
+        outcome: "ok",
+      });
     },
     SLOW,
   );
