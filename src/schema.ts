@@ -8,11 +8,12 @@ import type { Context } from "./context";
 import { accessResolvers, loadNode } from "./modules/access";
 import { auditResolvers } from "./modules/audit";
 import { indicatorResolvers } from "./modules/indicators";
+import { incidentResolvers } from "./modules/incidents";
 import { viewerOf } from "./context";
 import { fromGlobalId } from "./shared/ids";
 
 /** Federation 2 entity types: each resolves references through `loadNode`, i.e. the access rule. */
-const ENTITIES = ["Organization", "Account", "SharingGroup", "Contact", "Indicator"] as const;
+const ENTITIES = ["Organization", "Account", "SharingGroup", "Contact", "Indicator", "ThreatActor"] as const;
 
 const NO_PUBSUB: PubSub = {
   publish() {
@@ -31,7 +32,7 @@ const FEDERATION_LINK = `extend schema @link(url: "https://specs.apollo.dev/fede
  */
 export async function buildHubSchema(): Promise<{ schema: GraphQLSchema; publicSchema: GraphQLSchema }> {
   const base = await buildSchema({
-    resolvers: [...accessResolvers, ...auditResolvers, ...indicatorResolvers],
+    resolvers: [...accessResolvers, ...auditResolvers, ...indicatorResolvers, ...incidentResolvers],
     validate: false,
     emitSchemaFile: false,
     // type-graphql insists on a PubSub once there are subscriptions, though every subscription here

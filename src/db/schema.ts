@@ -3,3 +3,4 @@ export * from "../modules/access/access.table";
 export * from "../modules/audit/audit.table";
 export * from "../modules/indicators/indicators.table";
 export * from "../modules/realtime/realtime.table";
+export * from "../modules/incidents/incidents.table";

@@ -1,0 +1,41 @@
+import { sql } from "drizzle-orm";
+import { index, pgEnum, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { accounts, markingColumns } from "../access/access.table";
+
+export const ACTOR_KINDS = ["THREAT_ACTOR", "INTRUSION_SET"] as const;
+export const actorKindEnum = pgEnum("actor_kind", ACTOR_KINDS);
+
+const textArray = (name: string) =>
+  text(name)
+    .array()
+    .notNull()
+    .default(sql`'{}'::text[]`);
+
+/**
+ * Threat actors and intrusion sets. Marked like every contributed record: naming an actor can
+ * itself be sensitive (a RED cluster one CERT tracks), so who sees an actor follows the access rule,
+ * and a name is unique only among the actors a caller may see (no global unique index: it would
+ * be an existence oracle).
+ */
+export const threatActors = pgTable(
+  "threat_actors",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    ...markingColumns(),
+    kind: actorKindEnum("kind").notNull(),
+    name: text("name").notNull(),
+    aliases: textArray("aliases"),
+    /** lower(name) and lower(aliases): what searches and the duplicate check compare. */
+    namesLower: textArray("names_lower"),
+    description: text("description").notNull().default(""),
+    stixId: text("stix_id"),
+    createdBy: uuid("created_by")
+      .notNull()
+      .references(() => accounts.id),
+    createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [
+    index("threat_actors_names_idx").using("gin", t.namesLower),
+    index("threat_actors_order_idx").on(t.name, t.id),
+  ],
+);
