@@ -83,6 +83,22 @@ describe("operation limits", () => {
     expect((await hub.gql(xaAdmin.token, q, { n: 5 })).errors).toBeUndefined();
     const r = await hub.gql(xaAdmin.token, q, { n: 100 });
     expect(r.errors?.[0]?.extensions).toMatchObject({ code: "GRAPHQL_VALIDATION_FAILED", limit: "MAX_COST", max: 400 });
+    expect((await hub.gql(xaAdmin.token, q, { n: 5 })).errors).toBeUndefined();
+    // A default counts as the value; the same query text without the variable is priced again.
+    const byDefault = "query($n: Int = 100) { organizations(first: $n) { edges { node { name members { name } } } } }";
+    expect((await hub.gql(xaAdmin.token, byDefault)).errors?.[0]?.extensions).toMatchObject({ limit: "MAX_COST" });
+    expect((await hub.gql(xaAdmin.token, byDefault, { n: 2 })).errors).toBeUndefined();
+  });
+
+  it("measures a query sent again (its measure kept) exactly as the first time", async () => {
+    const deep = "query Deep { viewer { organization { regions { members { regions { name } } } } } }";
+    for (let i = 0; i < 3; i++)
+      expect((await hub.gql(xaAdmin.token, deep)).errors?.[0]?.extensions).toMatchObject({
+        limit: "MAX_DEPTH",
+        actual: 6,
+      });
+    const fine = "query Fine { viewer { organization { regions { name } } } }";
+    for (let i = 0; i < 3; i++) expect((await hub.gql(xaAdmin.token, fine)).errors).toBeUndefined();
   });
 
   it("refuses a page larger than MAX_PAGE_SIZE instead of silently cutting it", async () => {

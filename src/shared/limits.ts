@@ -35,6 +35,21 @@ interface Measure {
   aliases: number;
 }
 
+/** What a walk over one operation needs besides the selections. */
+interface Walk {
+  readonly schema: GraphQLSchema;
+  readonly fragments: Map<string, FragmentDefinitionNode>;
+  /** A variable's value (its default when not given); notes that the measure depends on it. */
+  variable(name: string): unknown;
+}
+
+/**
+ * Measures of operations whose measure reads no variable, by schema and operation node. Apollo
+ * keeps each parsed document (and so its operation nodes) for as long as the query text keeps
+ * coming, so a query sent again is measured once, not per request.
+ */
+const measured = new WeakMap<GraphQLSchema, WeakMap<OperationDefinitionNode, Measure>>();
+
 /**
  * Measures an operation with its variables: depth (introspection fields excepted), aliases, and a
  * cost where each field costs 1 and a field taking `first` multiplies its subtree by the page size
@@ -47,16 +62,29 @@ export function checkOperationLimits(
   variables: Record<string, unknown> | undefined,
   limits: OperationLimits,
 ): GraphQLError | null {
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
-  const vars = coerceVariables(schema, operation, variables);
-  const root =
-    operation.operation === "query"
-      ? schema.getQueryType()
-      : operation.operation === "mutation"
-        ? schema.getMutationType()
-        : schema.getSubscriptionType();
-  const m = measure(schema, operation.selectionSet, root ?? null, fragments, vars, new Set());
+  let bySchema = measured.get(schema);
+  let m = bySchema?.get(operation);
+  if (!m) {
+    const fragments = new Map<string, FragmentDefinitionNode>();
+    for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+    let vars: Record<string, unknown> | undefined;
+    const walk: Walk = {
+      schema,
+      fragments,
+      variable: (name) => (vars ??= coerceVariables(schema, operation, variables))[name],
+    };
+    const root =
+      operation.operation === "query"
+        ? schema.getQueryType()
+        : operation.operation === "mutation"
+          ? schema.getMutationType()
+          : schema.getSubscriptionType();
+    m = measure(walk, operation.selectionSet, root ?? null, new Set());
+    if (!vars) {
+      if (!bySchema) measured.set(schema, (bySchema = new WeakMap()));
+      bySchema.set(operation, m);
+    }
+  }
   if (m.depth > limits.maxDepth) return overLimit("MAX_DEPTH", limits.maxDepth, m.depth, "depth");
   if (m.aliases > limits.maxAliases) return overLimit("MAX_ALIASES", limits.maxAliases, m.aliases, "alias count");
   if (m.cost > limits.maxCost) return overLimit("MAX_COST", limits.maxCost, m.cost, "cost");
@@ -84,14 +112,7 @@ function fieldsOf(type: GraphQLOutputType | null): Record<string, GraphQLField<u
   return named && (isObjectType(named) || isInterfaceType(named)) ? named.getFields() : {};
 }
 
-function measure(
-  schema: GraphQLSchema,
-  set: SelectionSetNode,
-  parent: GraphQLOutputType | null,
-  fragments: Map<string, FragmentDefinitionNode>,
-  vars: Record<string, unknown>,
-  seen: Set<string>,
-): Measure {
+function measure(walk: Walk, set: SelectionSetNode, parent: GraphQLOutputType | null, seen: Set<string>): Measure {
   let depth = 0;
   let cost = 0;
   let aliases = 0;
@@ -103,23 +124,23 @@ function measure(
       const introspection = name.startsWith("__");
       const field = fields[name];
       const child = sel.selectionSet
-        ? measure(schema, sel.selectionSet, introspection ? null : (field?.type ?? null), fragments, vars, seen)
+        ? measure(walk, sel.selectionSet, introspection ? null : (field?.type ?? null), seen)
         : { depth: 0, cost: 0, aliases: 0 };
       aliases += child.aliases;
       if (introspection) continue;
       depth = Math.max(depth, 1 + child.depth);
-      cost += 1 + pageSize(sel.arguments ?? [], vars, field) * child.cost;
+      cost += 1 + pageSize(sel.arguments ?? [], walk, field) * child.cost;
     } else {
-      const frag = sel.kind === Kind.INLINE_FRAGMENT ? sel : fragments.get(sel.name.value);
+      const frag = sel.kind === Kind.INLINE_FRAGMENT ? sel : walk.fragments.get(sel.name.value);
       if (!frag) continue;
       let inner = seen;
       if (sel.kind === Kind.FRAGMENT_SPREAD) {
         if (seen.has(sel.name.value)) continue; // a cycle; graphql's own validation reports it
         inner = new Set(seen).add(sel.name.value);
       }
-      const condition = frag.typeCondition ? schema.getType(frag.typeCondition.name.value) : null;
+      const condition = frag.typeCondition ? walk.schema.getType(frag.typeCondition.name.value) : null;
       const type = condition && (isObjectType(condition) || isInterfaceType(condition)) ? condition : parent;
-      const child = measure(schema, frag.selectionSet, type, fragments, vars, inner);
+      const child = measure(walk, frag.selectionSet, type, inner);
       depth = Math.max(depth, child.depth);
       cost += child.cost;
       aliases += child.aliases;
@@ -130,13 +151,13 @@ function measure(
 
 function pageSize(
   args: readonly { name: { value: string }; value: import("graphql").ValueNode }[],
-  vars: Record<string, unknown>,
+  walk: Walk,
   field: GraphQLField<unknown, unknown> | undefined,
 ): number {
   if (!field?.args.some((a) => a.name === "first")) return 1;
   const arg = args.find((a) => a.name.value === "first");
   let n: unknown = DEFAULT_PAGE_SIZE;
   if (arg?.value.kind === Kind.INT) n = Number(arg.value.value);
-  else if (arg?.value.kind === Kind.VARIABLE) n = vars[arg.value.name.value] ?? DEFAULT_PAGE_SIZE;
+  else if (arg?.value.kind === Kind.VARIABLE) n = walk.variable(arg.value.name.value) ?? DEFAULT_PAGE_SIZE;
   return typeof n === "number" && Number.isFinite(n) && n > 0 ? n : 1;
 }
