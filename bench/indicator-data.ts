@@ -3,6 +3,7 @@ import { createWriteStream } from "node:fs";
 import { once } from "node:events";
 import type { Writable } from "node:stream";
 import postgres from "postgres";
+import { copyText } from "../src/db/copy";
 import { normalize, type ObservableType } from "../src/modules/indicators/normalize";
 import { patternFor, scoId } from "../src/modules/indicators/stix";
 
@@ -94,10 +95,6 @@ export function stixIndicator(g: GeneratedIndicator): string {
     object_marking_refs: [TLP2_GREEN],
   });
 }
-
-/** COPY text format: backslash, tab, newline and carriage return escaped. */
-const copyText = (s: string) =>
-  s.replace(/[\\\t\n\r]/g, (c) => ({ "\\": "\\\\", "\t": "\\t", "\n": "\\n" })[c] ?? "\\r");
 
 /** The `observables` columns COPY_OBSERVABLES names, as one line of COPY text. */
 export const observableLine = (g: GeneratedIndicator) =>
