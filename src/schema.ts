@@ -13,7 +13,15 @@ import { viewerOf } from "./context";
 import { fromGlobalId } from "./shared/ids";
 
 /** Federation 2 entity types: each resolves references through `loadNode`, i.e. the access rule. */
-const ENTITIES = ["Organization", "Account", "SharingGroup", "Contact", "Indicator", "ThreatActor"] as const;
+const ENTITIES = [
+  "Organization",
+  "Account",
+  "SharingGroup",
+  "Contact",
+  "Indicator",
+  "ThreatActor",
+  "Incident",
+] as const;
 
 const NO_PUBSUB: PubSub = {
   publish() {

@@ -4,8 +4,8 @@ import type { LoaderDeps } from "../access/access.loaders";
 import { visibleTo } from "../access/tlp";
 import { viewerOf } from "../../context";
 import { byKey, lazyLoaders, type LoadersOf } from "../../shared/loaders";
-import { threatActors } from "./incidents.table";
-import { toThreatActor } from "./incidents.mappers";
+import { incidents, threatActors } from "./incidents.table";
+import { toIncident, toThreatActor } from "./incidents.mappers";
 
 /**
  * This module's loaders, one factory each; every one answers only with what the viewer may see (a
@@ -22,6 +22,17 @@ export const incidentLoaders = {
             .where(and(inArray(threatActors.id, [...ids]), visibleTo(viewer, threatActors)))
         ).map(toThreatActor),
       (a) => a.dbId,
+    ),
+  incident: ({ db, viewer }: LoaderDeps) =>
+    byKey(
+      async (ids: readonly string[]) =>
+        (
+          await db
+            .select()
+            .from(incidents)
+            .where(and(inArray(incidents.id, [...ids]), visibleTo(viewer, incidents)))
+        ).map(toIncident),
+      (i) => i.dbId,
     ),
 };
 

@@ -1,9 +1,10 @@
 import type { Tlp } from "../access/tlp";
 import { toGlobalId } from "../../shared/ids";
-import type { threatActors } from "./incidents.table";
-import { ThreatActor, type ActorKind } from "./incidents.type";
+import type { incidents, threatActors } from "./incidents.table";
+import { Incident, ThreatActor, type ActorKind } from "./incidents.type";
+import type { IncidentSeverity, IncidentStatus } from "./incidents.enums";
 
-export const TYPE = { ThreatActor: "ThreatActor" } as const;
+export const TYPE = { ThreatActor: "ThreatActor", Incident: "Incident" } as const;
 
 const marking = (r: { ownerOrgId: string; tlp: string; audienceOrgs: string[]; audienceGroups: string[] }) => ({
   tlp: r.tlp as Tlp,
@@ -24,5 +25,27 @@ export function toThreatActor(r: typeof threatActors.$inferSelect): ThreatActor 
     stixId: r.stixId,
     marking: marking(r),
     createdAt: r.createdAt,
+  });
+}
+
+export function toIncident(r: typeof incidents.$inferSelect): Incident {
+  return Object.assign(new Incident(), {
+    id: toGlobalId(TYPE.Incident, r.id),
+    dbId: r.id,
+    ownerDbId: r.ownerOrgId,
+    title: r.title,
+    description: r.description,
+    rsitClass: r.rsitClass,
+    rsitType: r.rsitType,
+    severity: r.severity as IncidentSeverity,
+    status: r.status as IncidentStatus,
+    sectors: r.sectors,
+    countries: r.countries,
+    occurredAt: r.occurredAt,
+    detectedAt: r.detectedAt,
+    reportedAt: r.reportedAt,
+    marking: marking(r),
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
   });
 }

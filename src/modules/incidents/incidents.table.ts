@@ -1,9 +1,12 @@
 import { sql } from "drizzle-orm";
 import { index, pgEnum, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { accounts, markingColumns } from "../access/access.table";
+import { INCIDENT_SEVERITIES, INCIDENT_STATUSES } from "./incidents.enums";
 
 export const ACTOR_KINDS = ["THREAT_ACTOR", "INTRUSION_SET"] as const;
 export const actorKindEnum = pgEnum("actor_kind", ACTOR_KINDS);
+export const incidentSeverityEnum = pgEnum("incident_severity", INCIDENT_SEVERITIES);
+export const incidentStatusEnum = pgEnum("incident_status", INCIDENT_STATUSES);
 
 const textArray = (name: string) =>
   text(name)
@@ -38,4 +41,31 @@ export const threatActors = pgTable(
     index("threat_actors_names_idx").using("gin", t.namesLower),
     index("threat_actors_order_idx").on(t.name, t.id),
   ],
+);
+
+/** Incidents (DESIGN section 7), classified with RSIT and NCISS priority levels. */
+export const incidents = pgTable(
+  "incidents",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    ...markingColumns(),
+    title: text("title").notNull(),
+    description: text("description").notNull().default(""),
+    rsitClass: text("rsit_class").notNull(),
+    rsitType: text("rsit_type").notNull(),
+    severity: incidentSeverityEnum("severity").notNull(),
+    status: incidentStatusEnum("status").notNull().default("OPEN"),
+    sectors: textArray("sectors"),
+    countries: textArray("countries"),
+    occurredAt: timestamp("occurred_at", { withTimezone: true, precision: 3 }),
+    detectedAt: timestamp("detected_at", { withTimezone: true, precision: 3 }),
+    reportedAt: timestamp("reported_at", { withTimezone: true, precision: 3 }),
+    createdBy: uuid("created_by")
+      .notNull()
+      .references(() => accounts.id),
+    // Millisecond precision: (created_at, id) is the keyset order, and a cursor carries it as JS does.
+    createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [index("incidents_order_idx").on(t.createdAt, t.id), index("incidents_owner_idx").on(t.ownerOrgId)],
 );

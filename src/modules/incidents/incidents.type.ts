@@ -1,7 +1,8 @@
-import { Directive, Field, ObjectType, registerEnumType } from "type-graphql";
+import { Directive, Field, Int, ObjectType, registerEnumType } from "type-graphql";
 import { GraphQLDateTime } from "graphql-scalars";
 import { Connection } from "../../shared/pagination";
 import { Marking, Node } from "../access/access.type";
+import { IncidentSeverity, IncidentStatus } from "./incidents.enums";
 import { ACTOR_KINDS } from "./incidents.table";
 
 export const ActorKind = Object.fromEntries(ACTOR_KINDS.map((k) => [k, k])) as {
@@ -33,4 +34,76 @@ export class ThreatActor extends Node {
   createdAt: Date;
 }
 
+@ObjectType({ description: "A term of a taxonomy: its machine value, its name and what it means." })
+export class TaxonomyTerm {
+  @Field(() => String)
+  value: string;
+  @Field(() => String)
+  expanded: string;
+  @Field(() => String)
+  description: string;
+}
+
+@ObjectType({ description: "A class of the Reference Security Incident Taxonomy, with its incident types." })
+export class RsitClass extends TaxonomyTerm {
+  @Field(() => [TaxonomyTerm])
+  types: TaxonomyTerm[];
+}
+
+@ObjectType({ description: "An NCISS priority level, as the `priority-level` taxonomy describes it." })
+export class PriorityLevel extends TaxonomyTerm {
+  @Field(() => IncidentSeverity)
+  severity: IncidentSeverity;
+  @Field(() => String, { description: "Display colour, `#RRGGBB`." })
+  colour: string;
+  @Field(() => Int, { description: "0 (baseline-negligible) to 100 (emergency)." })
+  numericalValue: number;
+}
+
+@ObjectType({ description: "The taxonomies incidents are classified with." })
+export class IncidentTaxonomy {
+  @Field(() => Int, { description: "Version of the RSIT machine-readable file." })
+  rsitVersion: number;
+  @Field(() => [RsitClass])
+  classes: RsitClass[];
+  @Field(() => [PriorityLevel], { description: "Lowest first." })
+  priorityLevels: PriorityLevel[];
+}
+
+@Directive(`@key(fields: "id")`)
+@ObjectType({ implements: Node, description: "An incident, classified with RSIT and an NCISS priority level." })
+export class Incident extends Node {
+  dbId: string;
+  ownerDbId: string;
+  @Field(() => String)
+  title: string;
+  @Field(() => String)
+  description: string;
+  @Field(() => String, { description: "RSIT class (e.g. `malicious-code`)." })
+  rsitClass: string;
+  @Field(() => String, { description: "RSIT type within the class (e.g. `c2-server`)." })
+  rsitType: string;
+  @Field(() => IncidentSeverity)
+  severity: IncidentSeverity;
+  @Field(() => IncidentStatus)
+  status: IncidentStatus;
+  @Field(() => [String], { description: "Affected sectors, lower case." })
+  sectors: string[];
+  @Field(() => [String], { description: "Affected countries, ISO 3166-1 alpha-2." })
+  countries: string[];
+  @Field(() => GraphQLDateTime, { nullable: true })
+  occurredAt: Date | null;
+  @Field(() => GraphQLDateTime, { nullable: true })
+  detectedAt: Date | null;
+  @Field(() => GraphQLDateTime, { nullable: true })
+  reportedAt: Date | null;
+  @Field(() => Marking)
+  marking: Marking;
+  @Field(() => GraphQLDateTime)
+  createdAt: Date;
+  @Field(() => GraphQLDateTime)
+  updatedAt: Date;
+}
+
 export const ThreatActorConnection = Connection(ThreatActor, "ThreatActor");
+export const IncidentConnection = Connection(Incident, "Incident");

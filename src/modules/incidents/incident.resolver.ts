@@ -1,0 +1,77 @@
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
+import { viewerOf, type Context } from "../../context";
+import { notFound } from "../../shared/errors";
+import { idOf } from "../../shared/ids";
+import { PageArgsInput } from "../../shared/pagination";
+import { Organization } from "../access/access.type";
+import { createIncident, listIncidents, updateIncident } from "./incidents.service";
+import { CreateIncidentInput, IncidentFilter, UpdateIncidentInput } from "./incidents.input";
+import { incidentLoadersOf } from "./incidents.loaders";
+import { TYPE } from "./incidents.mappers";
+import { Incident, IncidentConnection, IncidentTaxonomy, PriorityLevel } from "./incidents.type";
+import { priorityLevel, TAXONOMY } from "./taxonomy";
+
+const ownerOf = async (ctx: Context, ownerDbId: string): Promise<Organization> => {
+  const org = await ctx.loaders.organization.load(ownerDbId);
+  if (!org) throw notFound("Organization");
+  return org;
+};
+
+@Resolver(() => Incident)
+export class IncidentResolver {
+  @Query(() => Incident, { description: "An incident; NOT_FOUND when missing or not visible." })
+  async incident(@Arg("id", () => ID) id: string, @Ctx() ctx: Context): Promise<Incident> {
+    viewerOf(ctx);
+    const dbId = idOf(TYPE.Incident, id);
+    const i = dbId ? await incidentLoadersOf(ctx).incident.load(dbId) : null;
+    if (!i) throw notFound("Incident");
+    return i;
+  }
+
+  @Query(() => IncidentConnection, { description: "Incidents the viewer may see, oldest first." })
+  incidents(
+    @Arg("filter", () => IncidentFilter, { nullable: true }) filter: IncidentFilter | null,
+    @Args(() => PageArgsInput) page: PageArgsInput,
+    @Ctx() ctx: Context,
+  ) {
+    return listIncidents(ctx.services.db, viewerOf(ctx), filter, page, ctx.services.config.MAX_PAGE_SIZE);
+  }
+
+  @Query(() => IncidentTaxonomy, { description: "RSIT classes and types, and the NCISS priority levels." })
+  incidentTaxonomy(@Ctx() ctx: Context): IncidentTaxonomy {
+    viewerOf(ctx);
+    return {
+      rsitVersion: TAXONOMY.rsitVersion,
+      classes: TAXONOMY.classes.map((c) => ({ ...c, types: [...c.types] })),
+      priorityLevels: [...TAXONOMY.levels],
+    };
+  }
+
+  @Mutation(() => Incident, { description: "Analysts record an incident for their organisation." })
+  createIncident(@Arg("input", () => CreateIncidentInput) input: CreateIncidentInput, @Ctx() ctx: Context) {
+    const v = viewerOf(ctx);
+    return ctx.services.mutate(v, { operation: "createIncident" }, (tx) => createIncident(tx, v, input));
+  }
+
+  @Mutation(() => Incident, { description: "The owner's analysts change an incident; only the fields given change." })
+  updateIncident(
+    @Arg("id", () => ID) id: string,
+    @Arg("input", () => UpdateIncidentInput) input: UpdateIncidentInput,
+    @Ctx() ctx: Context,
+  ) {
+    const v = viewerOf(ctx);
+    return ctx.services.mutate(v, { operation: "updateIncident", targetIds: [id] }, (tx) =>
+      updateIncident(tx, v, id, input),
+    );
+  }
+
+  @FieldResolver(() => PriorityLevel, { description: "The severity's level in the taxonomy, with its colour." })
+  priorityLevel(@Root() i: Incident): PriorityLevel {
+    return priorityLevel(i.severity);
+  }
+
+  @FieldResolver(() => Organization)
+  owner(@Root() i: Incident, @Ctx() ctx: Context): Promise<Organization> {
+    return ownerOf(ctx, i.ownerDbId);
+  }
+}
