@@ -21,6 +21,7 @@ const ENTITIES = [
   "Indicator",
   "ThreatActor",
   "Incident",
+  "TimelineEntry",
 ] as const;
 
 const NO_PUBSUB: PubSub = {

@@ -4,9 +4,11 @@ import { randomUUID } from "node:crypto";
 import { auditLog } from "../src/modules/audit";
 import { toGlobalId } from "../src/shared/ids";
 import {
+  AddTimelineEntryDocument,
   CreateIncidentDocument,
   IncidentDocument,
   IncidentsDocument,
+  IncidentsWithTimelinesDocument,
   IncidentTaxonomyDocument,
   NodeByIdDocument,
   UpdateIncidentDocument,
@@ -14,6 +16,7 @@ import {
 } from "./generated/graphql";
 import { op, startHub, type SeededAccount, type SeededOrg, type TestHub } from "./harness";
 
+let statements = 0;
 let hub: TestHub;
 let xa: SeededOrg;
 let xb: SeededOrg;
@@ -26,7 +29,8 @@ let xcReader: SeededAccount;
 let partnerReader: SeededAccount;
 
 beforeAll(async () => {
-  hub = await startHub();
+  // Token checks (re-run about once a second) are not the page's statements: they are left out.
+  hub = await startHub({}, { onQuery: (q) => void (q.includes('"api_tokens"') || statements++) });
   xa = await hub.world.org("MEMBER_STATE");
   xb = await hub.world.org("MEMBER_STATE");
   xc = await hub.world.org("MEMBER_STATE");
@@ -272,20 +276,120 @@ describe("who may see an incident", () => {
   });
 });
 
+describe("the timeline", () => {
+  it("lists entries in event order, each as its own marking allows", async () => {
+    const incident = await create(xaAnalyst.token, {
+      marking: { tlp: "AMBER", audienceOrganizationIds: [xb.gid, xc.gid] },
+    });
+    const add = async (eventAt: string, summary: string, marking: Record<string, unknown>) => {
+      const r = await op(hub.url, xaAnalyst.token, AddTimelineEntryDocument, {
+        incidentId: incident,
+        input: { eventAt, summary, marking: marking as never },
+      });
+      expect(r.errors).toBeUndefined();
+      return r.data?.addTimelineEntry.id ?? "";
+    };
+    await add("2026-03-03T09:00:00.000Z", "contained", { tlp: "AMBER", audienceOrganizationIds: [xb.gid, xc.gid] });
+    const red = await add("2026-03-01T08:00:00.000Z", "first beacon seen", {
+      tlp: "RED",
+      audienceOrganizationIds: [xb.gid],
+    });
+    await add("2026-03-02T12:30:00.000Z", "ransom note", { tlp: "GREEN" });
+    const owner = await op(hub.url, xaReader.token, IncidentDocument, { id: incident });
+    expect(owner.data?.incident.timeline.map((e) => e.summary)).toEqual([
+      "first beacon seen",
+      "ransom note",
+      "contained",
+    ]);
+    const xbView = await op(hub.url, xbReader.token, IncidentDocument, { id: incident });
+    expect(xbView.data?.incident.timeline.map((e) => e.summary)).toEqual([
+      "first beacon seen",
+      "ransom note",
+      "contained",
+    ]);
+    // xc is in the incident's audience but not in the RED entry's: no trace of it.
+    const xcView = await op(hub.url, xcReader.token, IncidentDocument, { id: incident });
+    expect(xcView.data?.incident.timeline.map((e) => e.summary)).toEqual(["ransom note", "contained"]);
+    const missing = toGlobalId("TimelineEntry", randomUUID());
+    const hiddenNode = await op(hub.url, xcReader.token, NodeByIdDocument, { id: red });
+    const noneNode = await op(hub.url, xcReader.token, NodeByIdDocument, { id: missing });
+    expect(hiddenNode.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
+    expect({ ...hiddenNode, headers: null }).toEqual({ ...noneNode, headers: null });
+    expect((await op(hub.url, xbReader.token, NodeByIdDocument, { id: red })).data?.node?.__typename).toBe(
+      "TimelineEntry",
+    );
+  });
+
+  it("hides a CLEAR entry of an incident the viewer may not see", async () => {
+    const incident = await create(xaAnalyst.token, { marking: { tlp: "AMBER" } });
+    const r = await op(hub.url, xaAnalyst.token, AddTimelineEntryDocument, {
+      incidentId: incident,
+      input: { eventAt: "2026-03-01T00:00:00.000Z", summary: "public note", marking: { tlp: "CLEAR" } },
+    });
+    const entry = r.data?.addTimelineEntry.id ?? "";
+    expect((await op(hub.url, xaReader.token, NodeByIdDocument, { id: entry })).data?.node?.id).toBe(entry);
+    const hidden = await op(hub.url, xbReader.token, NodeByIdDocument, { id: entry });
+    expect(hidden.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
+  });
+
+  it("takes entries only from analysts of the incident's owner", async () => {
+    const green = await create(xaAnalyst.token);
+    const input = { eventAt: "2026-03-01T00:00:00.000Z", summary: "x", marking: { tlp: "GREEN" as const } };
+    const other = await op(hub.url, xbAnalyst.token, AddTimelineEntryDocument, { incidentId: green, input });
+    expect(other.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+    const amber = await create(xaAnalyst.token, { marking: { tlp: "AMBER" } });
+    const hidden = await op(hub.url, xbAnalyst.token, AddTimelineEntryDocument, { incidentId: amber, input });
+    expect(hidden.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "incidentId" });
+    const missing = await op(hub.url, xbAnalyst.token, AddTimelineEntryDocument, {
+      incidentId: toGlobalId("Incident", randomUUID()),
+      input,
+    });
+    expect(hidden.errors?.[0]?.message).toBe(missing.errors?.[0]?.message);
+  });
+
+  it("loads the timelines of a page of incidents in one statement, whatever the page size", async () => {
+    const org = await hub.world.org("MEMBER_STATE");
+    const analyst = await hub.world.account(org, "ANALYST");
+    for (let i = 0; i < 12; i++) {
+      const id = await create(analyst.token, { title: `bulk ${i}`, marking: { tlp: "AMBER" } });
+      await op(hub.url, analyst.token, AddTimelineEntryDocument, {
+        incidentId: id,
+        input: { eventAt: "2026-03-01T00:00:00.000Z", summary: `entry ${i}`, marking: { tlp: "AMBER" } },
+      });
+    }
+    const count = async (first: number) => {
+      const before = statements;
+      const r = await op(hub.url, analyst.token, IncidentsWithTimelinesDocument, {
+        filter: { ownerIds: [org.gid] },
+        first,
+      });
+      expect(r.errors).toBeUndefined();
+      expect(r.data?.incidents.edges.filter((e) => e.node.timeline.length === 1)).toHaveLength(Math.min(first, 12));
+      return statements - before;
+    };
+    expect(await count(2)).toBe(await count(12));
+  });
+});
+
 describe("audit", () => {
   it("records every incident mutation, refused attempts with their code", async () => {
     const id = await create(xbAnalyst.token, { marking: { tlp: "AMBER" } });
     await op(hub.url, xbAnalyst.token, UpdateIncidentDocument, { id, input: { status: "CLOSED" } });
+    await op(hub.url, xbAnalyst.token, AddTimelineEntryDocument, {
+      incidentId: id,
+      input: { eventAt: "2026-03-01T00:00:00.000Z", summary: "closed", marking: { tlp: "AMBER" } },
+    });
     await op(hub.url, xaAnalyst.token, UpdateIncidentDocument, { id, input: { status: "OPEN" } });
     const entries = await hub.database.db
       .select()
       .from(auditLog)
-      .where(inArray(auditLog.operation, ["createIncident", "updateIncident"]))
+      .where(inArray(auditLog.operation, ["createIncident", "updateIncident", "addTimelineEntry"]))
       .orderBy(asc(auditLog.seq));
     const about = entries.filter((e) => e.targetIds.includes(id));
     expect(about.map((e) => [e.operation, e.outcome, e.organizationId])).toEqual([
       ["createIncident", "SUCCESS", xb.id],
       ["updateIncident", "SUCCESS", xb.id],
+      ["addTimelineEntry", "SUCCESS", xb.id],
       ["updateIncident", "NOT_FOUND", xa.id],
     ]);
   });

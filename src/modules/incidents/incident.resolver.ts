@@ -4,11 +4,11 @@ import { notFound } from "../../shared/errors";
 import { idOf } from "../../shared/ids";
 import { PageArgsInput } from "../../shared/pagination";
 import { Organization } from "../access/access.type";
-import { createIncident, listIncidents, updateIncident } from "./incidents.service";
-import { CreateIncidentInput, IncidentFilter, UpdateIncidentInput } from "./incidents.input";
+import { addTimelineEntry, createIncident, listIncidents, updateIncident } from "./incidents.service";
+import { CreateIncidentInput, IncidentFilter, TimelineEntryInput, UpdateIncidentInput } from "./incidents.input";
 import { incidentLoadersOf } from "./incidents.loaders";
 import { TYPE } from "./incidents.mappers";
-import { Incident, IncidentConnection, IncidentTaxonomy, PriorityLevel } from "./incidents.type";
+import { Incident, IncidentConnection, IncidentTaxonomy, PriorityLevel, TimelineEntry } from "./incidents.type";
 import { priorityLevel, TAXONOMY } from "./taxonomy";
 
 const ownerOf = async (ctx: Context, ownerDbId: string): Promise<Organization> => {
@@ -65,13 +65,38 @@ export class IncidentResolver {
     );
   }
 
+  @Mutation(() => TimelineEntry, { description: "The owner's analysts add a dated entry to an incident's timeline." })
+  addTimelineEntry(
+    @Arg("incidentId", () => ID) incidentId: string,
+    @Arg("input", () => TimelineEntryInput) input: TimelineEntryInput,
+    @Ctx() ctx: Context,
+  ) {
+    const v = viewerOf(ctx);
+    return ctx.services.mutate(v, { operation: "addTimelineEntry", targetIds: [incidentId] }, (tx) =>
+      addTimelineEntry(tx, v, incidentId, input),
+    );
+  }
+
   @FieldResolver(() => PriorityLevel, { description: "The severity's level in the taxonomy, with its colour." })
   priorityLevel(@Root() i: Incident): PriorityLevel {
     return priorityLevel(i.severity);
   }
 
+  @FieldResolver(() => [TimelineEntry], { description: "The entries the viewer may see, in event order." })
+  timeline(@Root() i: Incident, @Ctx() ctx: Context): Promise<TimelineEntry[]> {
+    return incidentLoadersOf(ctx).timelineOf.load(i.dbId);
+  }
+
   @FieldResolver(() => Organization)
   owner(@Root() i: Incident, @Ctx() ctx: Context): Promise<Organization> {
     return ownerOf(ctx, i.ownerDbId);
+  }
+}
+
+@Resolver(() => TimelineEntry)
+export class TimelineEntryResolver {
+  @FieldResolver(() => Organization)
+  owner(@Root() e: TimelineEntry, @Ctx() ctx: Context): Promise<Organization> {
+    return ownerOf(ctx, e.ownerDbId);
   }
 }

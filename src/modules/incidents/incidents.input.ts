@@ -104,3 +104,13 @@ export class IncidentFilter {
   @Field(() => GraphQLDateTime, { nullable: true, description: "Occurred before this time." })
   occurredTo?: Date | null;
 }
+
+@InputType()
+export class TimelineEntryInput {
+  @Field(() => GraphQLDateTime)
+  eventAt: Date;
+  @Field(() => String)
+  summary: string;
+  @Field(() => MarkingInput)
+  marking: MarkingInput;
+}

@@ -1,11 +1,11 @@
-import { and, inArray } from "drizzle-orm";
+import { and, asc, eq, inArray } from "drizzle-orm";
 import type { Context } from "../../context";
 import type { LoaderDeps } from "../access/access.loaders";
 import { visibleTo } from "../access/tlp";
 import { viewerOf } from "../../context";
-import { byKey, lazyLoaders, type LoadersOf } from "../../shared/loaders";
-import { incidents, threatActors } from "./incidents.table";
-import { toIncident, toThreatActor } from "./incidents.mappers";
+import { byKey, grouped, lazyLoaders, type LoadersOf } from "../../shared/loaders";
+import { incidents, threatActors, timelineEntries } from "./incidents.table";
+import { toIncident, toThreatActor, toTimelineEntry } from "./incidents.mappers";
 
 /**
  * This module's loaders, one factory each; every one answers only with what the viewer may see (a
@@ -33,6 +33,41 @@ export const incidentLoaders = {
             .where(and(inArray(incidents.id, [...ids]), visibleTo(viewer, incidents)))
         ).map(toIncident),
       (i) => i.dbId,
+    ),
+  /** A timeline entry by id: only when the viewer may see both it and its incident. */
+  timelineEntry: ({ db, viewer }: LoaderDeps) =>
+    byKey(
+      async (ids: readonly string[]) =>
+        (
+          await db
+            .select({ entry: timelineEntries })
+            .from(timelineEntries)
+            .innerJoin(incidents, eq(incidents.id, timelineEntries.incidentId))
+            .where(
+              and(
+                inArray(timelineEntries.id, [...ids]),
+                visibleTo(viewer, timelineEntries),
+                visibleTo(viewer, incidents),
+              ),
+            )
+        ).map((r) => toTimelineEntry(r.entry)),
+      (e) => e.dbId,
+    ),
+  /**
+   * The visible timeline entries of a batch of incidents, in event order: one statement for a
+   * whole page. Callers pass only incidents the viewer may see (loaded through `incident` or a list).
+   */
+  timelineOf: ({ db, viewer }: LoaderDeps) =>
+    grouped(
+      async (incidentIds: readonly string[]) =>
+        (
+          await db
+            .select()
+            .from(timelineEntries)
+            .where(and(inArray(timelineEntries.incidentId, [...incidentIds]), visibleTo(viewer, timelineEntries)))
+            .orderBy(asc(timelineEntries.eventAt), asc(timelineEntries.createdAt), asc(timelineEntries.id))
+        ).map(toTimelineEntry),
+      (e) => e.incidentDbId,
     ),
 };
 

@@ -1,10 +1,10 @@
 import type { Tlp } from "../access/tlp";
 import { toGlobalId } from "../../shared/ids";
-import type { incidents, threatActors } from "./incidents.table";
-import { Incident, ThreatActor, type ActorKind } from "./incidents.type";
+import type { incidents, threatActors, timelineEntries } from "./incidents.table";
+import { Incident, ThreatActor, TimelineEntry, type ActorKind } from "./incidents.type";
 import type { IncidentSeverity, IncidentStatus } from "./incidents.enums";
 
-export const TYPE = { ThreatActor: "ThreatActor", Incident: "Incident" } as const;
+export const TYPE = { ThreatActor: "ThreatActor", Incident: "Incident", TimelineEntry: "TimelineEntry" } as const;
 
 const marking = (r: { ownerOrgId: string; tlp: string; audienceOrgs: string[]; audienceGroups: string[] }) => ({
   tlp: r.tlp as Tlp,
@@ -47,5 +47,18 @@ export function toIncident(r: typeof incidents.$inferSelect): Incident {
     marking: marking(r),
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
+  });
+}
+
+export function toTimelineEntry(r: typeof timelineEntries.$inferSelect): TimelineEntry {
+  return Object.assign(new TimelineEntry(), {
+    id: toGlobalId(TYPE.TimelineEntry, r.id),
+    dbId: r.id,
+    incidentDbId: r.incidentId,
+    ownerDbId: r.ownerOrgId,
+    eventAt: r.eventAt,
+    summary: r.summary,
+    marking: marking(r),
+    createdAt: r.createdAt,
   });
 }

@@ -7,9 +7,9 @@ import { Role } from "../access/access.enums";
 import { resolveMarking } from "../access/marking.service";
 import { visibleTo } from "../access/tlp";
 import { assertRole, type ViewerIdentity } from "../access/viewer";
-import { incidents } from "./incidents.table";
-import { TYPE, toIncident } from "./incidents.mappers";
-import type { CreateIncidentInput, IncidentFilter, UpdateIncidentInput } from "./incidents.input";
+import { incidents, timelineEntries } from "./incidents.table";
+import { TYPE, toIncident, toTimelineEntry } from "./incidents.mappers";
+import type { CreateIncidentInput, IncidentFilter, TimelineEntryInput, UpdateIncidentInput } from "./incidents.input";
 import type { Incident } from "./incidents.type";
 import { checkRsit, rsitClassTerm, TAXONOMY } from "./taxonomy";
 
@@ -153,6 +153,39 @@ export async function updateIncident(
     .returning();
   if (!row) throw new Error("update returned no row");
   return toIncident(row);
+}
+
+/**
+ * Adds a dated entry to an incident's timeline: by analysts of the incident's owner, who own the
+ * entry too. Its own marking decides who sees it, among those who may see the incident.
+ */
+export async function addTimelineEntry(
+  tx: Tx,
+  viewer: ViewerIdentity,
+  incidentGlobalId: string,
+  input: TimelineEntryInput,
+) {
+  const incident = await ownIncident(tx, viewer, incidentGlobalId, "incidentId");
+  const summary = input.summary.trim();
+  if (summary.length < 1 || summary.length > 10_000) throw badInput("input.summary", "must be 1 to 10000 characters");
+  const m = await resolveMarking(tx, viewer, input.marking, "input.marking");
+  const [row] = await tx
+    .insert(timelineEntries)
+    .values({
+      incidentId: incident.id,
+      ownerOrgId: viewer.organizationId,
+      tlp: m.tlp,
+      audienceOrgs: m.audienceOrgs,
+      audienceGroups: m.audienceGroups,
+      eventAt: input.eventAt,
+      summary,
+      createdBy: viewer.accountId,
+      createdAt: new Date(),
+    })
+    .returning();
+  if (!row) throw new Error("insert returned no row");
+  await tx.update(incidents).set({ updatedAt: new Date() }).where(eq(incidents.id, incident.id));
+  return toTimelineEntry(row);
 }
 
 function filterSql(viewer: ViewerIdentity, f: IncidentFilter | null | undefined): SQL | undefined {

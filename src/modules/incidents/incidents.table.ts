@@ -69,3 +69,25 @@ export const incidents = pgTable(
   },
   (t) => [index("incidents_order_idx").on(t.createdAt, t.id), index("incidents_owner_idx").on(t.ownerOrgId)],
 );
+
+/**
+ * Dated entries of an incident's timeline, each with a marking of its own. An entry is seen by
+ * whoever may see both it and its incident.
+ */
+export const timelineEntries = pgTable(
+  "incident_timeline_entries",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    incidentId: uuid("incident_id")
+      .notNull()
+      .references(() => incidents.id, { onDelete: "cascade" }),
+    ...markingColumns(),
+    eventAt: timestamp("event_at", { withTimezone: true, precision: 3 }).notNull(),
+    summary: text("summary").notNull(),
+    createdBy: uuid("created_by")
+      .notNull()
+      .references(() => accounts.id),
+    createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [index("incident_timeline_order_idx").on(t.incidentId, t.eventAt, t.id)],
+);

@@ -71,6 +71,22 @@ export class IncidentTaxonomy {
 }
 
 @Directive(`@key(fields: "id")`)
+@ObjectType({ implements: Node, description: "A dated entry of an incident's timeline, with its own marking." })
+export class TimelineEntry extends Node {
+  dbId: string;
+  incidentDbId: string;
+  ownerDbId: string;
+  @Field(() => GraphQLDateTime, { description: "When the event happened." })
+  eventAt: Date;
+  @Field(() => String)
+  summary: string;
+  @Field(() => Marking)
+  marking: Marking;
+  @Field(() => GraphQLDateTime, { description: "When the entry was recorded." })
+  createdAt: Date;
+}
+
+@Directive(`@key(fields: "id")`)
 @ObjectType({ implements: Node, description: "An incident, classified with RSIT and an NCISS priority level." })
 export class Incident extends Node {
   dbId: string;

@@ -1,12 +1,12 @@
 import { registerNodeType } from "../access";
 import { idOf } from "../../shared/ids";
 import { ThreatActorResolver } from "./actor.resolver";
-import { IncidentResolver } from "./incident.resolver";
+import { IncidentResolver, TimelineEntryResolver } from "./incident.resolver";
 import { incidentLoadersOf } from "./incidents.loaders";
 import { TYPE } from "./incidents.mappers";
 
-export { threatActors, incidents } from "./incidents.table";
-export { ThreatActor, Incident } from "./incidents.type";
+export { threatActors, incidents, timelineEntries } from "./incidents.table";
+export { ThreatActor, Incident, TimelineEntry } from "./incidents.type";
 export { IncidentSeverity, IncidentStatus } from "./incidents.enums";
 export { TAXONOMY, checkRsit } from "./taxonomy";
 
@@ -14,10 +14,11 @@ export { TAXONOMY, checkRsit } from "./taxonomy";
 for (const [type, loader] of [
   [TYPE.ThreatActor, "threatActor"],
   [TYPE.Incident, "incident"],
+  [TYPE.TimelineEntry, "timelineEntry"],
 ] as const)
   registerNodeType(type, (ctx, globalId) => {
     const id = idOf(type, globalId);
     return id ? incidentLoadersOf(ctx)[loader].load(id) : Promise.resolve(null);
   });
 
-export const incidentResolvers = [ThreatActorResolver, IncidentResolver] as const;
+export const incidentResolvers = [ThreatActorResolver, IncidentResolver, TimelineEntryResolver] as const;
