@@ -392,5 +392,6 @@ describe("audit", () => {
       ["addTimelineEntry", "SUCCESS", xb.id],
       ["updateIncident", "NOT_FOUND", xa.id],
     ]);
+    expect(about[1]?.detail).toEqual({ changed: ["status"] });
   });
 });

@@ -98,6 +98,16 @@ describe("threat actors", () => {
     expect(node.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
   });
 
+  it("lets exactly one of several simultaneous creations of the same name through", async () => {
+    const results = await Promise.all(
+      ["Racing Gecko", "racing gecko", "RACING GECKO", "Racing Gecko", "racing Gecko"].map((n) =>
+        create(xaAnalyst.token, n),
+      ),
+    );
+    expect(results.filter((r) => !r.errors)).toHaveLength(1);
+    expect(results.filter((r) => r.errors?.[0]?.extensions?.code === "CONFLICT")).toHaveLength(4);
+  });
+
   it("searches names and aliases case-insensitively, and pages through them by name", async () => {
     await create(xaAnalyst.token, "Paper Falcon", ["Origami Bird"]);
     await create(xaAnalyst.token, "Paper Owl");

@@ -60,7 +60,12 @@ export class IncidentResolver {
     @Ctx() ctx: Context,
   ) {
     const v = viewerOf(ctx);
-    return ctx.services.mutate(v, { operation: "updateIncident", targetIds: [id] }, (tx) =>
+    // The audit entry names the fields changed (not their values, which may be more sensitive
+    // than the audit log's readers are entitled to).
+    const changed = Object.entries(input)
+      .filter(([, value]) => value !== undefined)
+      .map(([field]) => field);
+    return ctx.services.mutate(v, { operation: "updateIncident", targetIds: [id], detail: { changed } }, (tx) =>
       updateIncident(tx, v, id, input),
     );
   }
