@@ -8,10 +8,13 @@ import { IncidentSeverity, INCIDENT_SEVERITIES } from "./incidents.enums";
  * The taxonomies incidents are classified with, read once when this module loads (so a missing or
  * changed file stops the start instead of failing the first write): the TF-CSIRT/ENISA Reference
  * Security Incident Taxonomy (class = predicate, type = entry) and the NCISS `priority-level`
- * MISP taxonomy for severity. Read in place from `../shared/fixtures/taxonomies/` next to the repo,
+ * MISP taxonomy for severity. Read in place from `TAXONOMY_DIR` (src/config.ts; by default
+ * `../shared/fixtures/taxonomies/` next to the repo),
  * as the demo world reads its feeds; never copied, so the hub validates against the published file.
  */
-export const TAXONOMY_DIR = resolve(import.meta.dirname, "../../../../shared/fixtures/taxonomies");
+export const TAXONOMY_DIR = process.env.TAXONOMY_DIR
+  ? resolve(process.env.TAXONOMY_DIR)
+  : resolve(import.meta.dirname, "../../../../shared/fixtures/taxonomies");
 
 const Entry = z.object({ value: z.string(), expanded: z.string().optional(), description: z.string().optional() });
 const RsitFile = z.object({
