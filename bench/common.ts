@@ -94,6 +94,22 @@ export function printHeader(title: string, tiny: boolean, machine: Machine, post
   out(`node ${machine.node}, PostgreSQL ${postgres ?? "?"}, ${machine.date}`);
 }
 
+/** A comma-separated option (`--name a,b` or the environment), each item one of `allowed`. */
+export function listOption<T extends string>(
+  name: string,
+  env: string,
+  allowed: readonly T[],
+  defaults: readonly T[],
+): T[] {
+  const items = (option(name, env) ?? defaults.join(","))
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const i of items)
+    if (!allowed.includes(i as T)) throw new Error(`unknown ${name} "${i}" (choose from ${allowed.join(", ")})`);
+  return items as T[];
+}
+
 // ---------------------------------------------------------------------------------------------
 // the bench database: created on the admin URL's server, dropped at the end
 

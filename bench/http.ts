@@ -13,6 +13,8 @@ import {
   failuresOf,
   flag,
   fmt,
+  listOption,
+  printHeader,
   listen,
   machineInfo,
   median,
@@ -76,13 +78,7 @@ interface Options {
 
 function readOptions(): Options {
   const tiny = flag("tiny", "BENCH_TINY");
-  const targets = (option("targets", "BENCH_TARGETS") ?? ALL_TARGETS.join(","))
-    .split(",")
-    .map((t) => t.trim())
-    .filter(Boolean);
-  for (const t of targets)
-    if (!ALL_TARGETS.includes(t as Target))
-      throw new Error(`unknown target "${t}" (choose from ${ALL_TARGETS.join(", ")})`);
+  const targets = listOption("targets", "BENCH_TARGETS", ALL_TARGETS, ALL_TARGETS);
   return {
     tiny,
     duration: positive("duration", "BENCH_DURATION", tiny ? 1 : 10),
@@ -305,9 +301,7 @@ async function main() {
     }
     stats = postgres(bench.url, { max: 1, onnotice: () => {} });
 
-    out(`# HTTP benchmark${opts.tiny ? " (tiny: checks the script works, figures mean nothing)" : ""}`);
-    out(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB; ${machine.platform}`);
-    out(`node ${machine.node}, PostgreSQL ${bench.pgVersion ?? "?"}, ${machine.date}`);
+    printHeader("HTTP benchmark", opts.tiny, machine, bench.pgVersion);
     out(
       `load: autocannon in the parent process, each server in a child of its own; ${opts.connections} connections, ` +
         `${opts.warmup} s warm-up + ${opts.duration} s measured per target, ${opts.rounds} round(s), alternating order`,

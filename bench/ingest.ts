@@ -14,6 +14,7 @@ import {
   createBenchDatabase,
   flag,
   fmt,
+  printHeader,
   machineInfo,
   mb,
   memoryOf,
@@ -227,9 +228,7 @@ async function main() {
     const copyBytes = await writeCopyFiles(files.observables, files.reports, opts.count, feedRow.id, orgId);
     const generateS = (performance.now() - g0) / 1000;
 
-    out(`# Ingest benchmark${opts.tiny ? " (tiny: checks the script works, figures mean nothing)" : ""}`);
-    out(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB; ${machine.platform}`);
-    out(`node ${machine.node}, PostgreSQL ${bench.pgVersion ?? "?"}, ${machine.date}`);
+    printHeader("Ingest benchmark", opts.tiny, machine, bench.pgVersion);
     out(`postgres: ${settings.map((s) => `${s.name}=${s.setting}`).join(", ")}`);
     out(
       `bundle: ${fmt(opts.count)} STIX indicators (${TYPES.join(", ")} in rotation; confidence, valid_from, ` +

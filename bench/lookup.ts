@@ -13,6 +13,7 @@ import {
   failuresOf,
   flag,
   fmt,
+  listOption,
   listen,
   machineInfo,
   median,
@@ -102,20 +103,8 @@ interface Options {
 
 function readOptions(): Options {
   const tiny = flag("tiny", "BENCH_TINY");
-  const shapes = (option("shapes", "BENCH_SHAPES") ?? ALL_SHAPES.join(","))
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
-  for (const s of shapes)
-    if (!ALL_SHAPES.includes(s as Shape))
-      throw new Error(`unknown shape "${s}" (choose from ${ALL_SHAPES.join(", ")})`);
-  const targets = (option("targets", "BENCH_TARGETS") ?? DEFAULT_TARGETS.join(","))
-    .split(",")
-    .map((t) => t.trim())
-    .filter(Boolean);
-  for (const t of targets)
-    if (!ALL_TARGETS.includes(t as Target))
-      throw new Error(`unknown target "${t}" (choose from ${ALL_TARGETS.join(", ")})`);
+  const shapes = listOption("shapes", "BENCH_SHAPES", ALL_SHAPES, ALL_SHAPES);
+  const targets = listOption("targets", "BENCH_TARGETS", ALL_TARGETS, DEFAULT_TARGETS);
   if (!targets.includes("bare")) throw new Error("the targets must include bare: every ratio is against it");
   return {
     tiny,
