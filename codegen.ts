@@ -12,7 +12,7 @@ const config: CodegenConfig = {
       config: {
         enumsAsTypes: true,
         useTypeImports: true,
-        scalars: { DateTime: "string", JSONObject: "Record<string, unknown>", SafeInt: "number" },
+        scalars: { DateTime: "string", JSON: "unknown", JSONObject: "Record<string, unknown>", SafeInt: "number" },
       },
     },
   },

@@ -9,6 +9,7 @@ import { accessResolvers, loadNode } from "./modules/access";
 import { auditResolvers } from "./modules/audit";
 import { indicatorResolvers } from "./modules/indicators";
 import { incidentResolvers } from "./modules/incidents";
+import { assessmentResolvers } from "./modules/assessments";
 import { viewerOf } from "./context";
 import { fromGlobalId } from "./shared/ids";
 
@@ -22,6 +23,8 @@ const ENTITIES = [
   "ThreatActor",
   "Incident",
   "TimelineEntry",
+  "Assessment",
+  "Opinion",
 ] as const;
 
 const NO_PUBSUB: PubSub = {
@@ -41,7 +44,13 @@ const FEDERATION_LINK = `extend schema @link(url: "https://specs.apollo.dev/fede
  */
 export async function buildHubSchema(): Promise<{ schema: GraphQLSchema; publicSchema: GraphQLSchema }> {
   const base = await buildSchema({
-    resolvers: [...accessResolvers, ...auditResolvers, ...indicatorResolvers, ...incidentResolvers],
+    resolvers: [
+      ...accessResolvers,
+      ...auditResolvers,
+      ...indicatorResolvers,
+      ...incidentResolvers,
+      ...assessmentResolvers,
+    ],
     validate: false,
     emitSchemaFile: false,
     // type-graphql insists on a PubSub once there are subscriptions, though every subscription here

@@ -4,3 +4,4 @@ export * from "../modules/audit/audit.table";
 export * from "../modules/indicators/indicators.table";
 export * from "../modules/realtime/realtime.table";
 export * from "../modules/incidents/incidents.table";
+export * from "../modules/assessments/assessments.table";

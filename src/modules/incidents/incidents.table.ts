@@ -1,5 +1,16 @@
 import { sql } from "drizzle-orm";
-import { index, pgEnum, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  index,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  type AnyPgColumn,
+  uuid,
+} from "drizzle-orm/pg-core";
+import { observables } from "../indicators/indicators.table";
 import { accounts, markingColumns } from "../access/access.table";
 import { INCIDENT_SEVERITIES, INCIDENT_STATUSES } from "./incidents.enums";
 
@@ -32,6 +43,10 @@ export const threatActors = pgTable(
     namesLower: textArray("names_lower"),
     description: text("description").notNull().default(""),
     stixId: text("stix_id"),
+    /** Set when the owner retired the actor (STIX `revoked`), e.g. merged into another. */
+    revokedAt: timestamp("revoked_at", { withTimezone: true, precision: 3 }),
+    /** The actor that replaces a retired one (STIX `revoked-by`), if any. */
+    replacedById: uuid("replaced_by_id").references((): AnyPgColumn => threatActors.id),
     createdBy: uuid("created_by")
       .notNull()
       .references(() => accounts.id),
@@ -90,4 +105,22 @@ export const timelineEntries = pgTable(
     createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
   (t) => [index("incident_timeline_order_idx").on(t.incidentId, t.eventAt, t.id)],
+);
+
+/** Indicators linked to an incident by its owner's analysts. */
+export const incidentIndicators = pgTable(
+  "incident_indicators",
+  {
+    incidentId: uuid("incident_id")
+      .notNull()
+      .references(() => incidents.id),
+    observableId: bigint("observable_id", { mode: "number" })
+      .notNull()
+      .references(() => observables.id),
+    addedBy: uuid("added_by")
+      .notNull()
+      .references(() => accounts.id),
+    addedAt: timestamp("added_at", { withTimezone: true, precision: 3 }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.incidentId, t.observableId] })],
 );
