@@ -56,6 +56,18 @@ const NO_LOADERS = new Proxy({} as Loaders, {
   },
 });
 
+/** What per-module loaders need of a context: an event's batch can build one without a request. */
+export interface LoaderContext {
+  readonly viewer: ViewerIdentity | null;
+  readonly loaders: Loaders;
+  readonly services: Pick<Services, "db">;
+}
+
+/** A loader context for one viewer outside any request (a subscription's batch). */
+export function loaderContext(db: Db, viewer: ViewerIdentity): LoaderContext {
+  return { viewer, loaders: createLoaders(db, viewer), services: { db } };
+}
+
 /**
  * Builds the context for an already-authenticated viewer (or anonymous). Plain data properties
  * only: Apollo copies the context per operation, which would run any getter. (The loaders'

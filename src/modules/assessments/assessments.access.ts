@@ -16,8 +16,12 @@ const subjectIncident = alias(incidents, "assessment_subject_incident");
  * loaders, counts, filters, as-of reads, revisions, opinions) goes through it.
  */
 export function assessmentVisibleTo(viewer: AccessViewer): SQL {
+  return sql`(${visibleTo(viewer, assessments)} and ${assessmentDependenciesVisibleTo(viewer)})`;
+}
+
+/** The second half of `assessmentVisibleTo`: the viewer may see the actor and the subject. */
+export function assessmentDependenciesVisibleTo(viewer: AccessViewer): SQL {
   return sql`(${and(
-    visibleTo(viewer, assessments),
     sql`exists (select 1 from ${threatActors} ${sql.identifier("assessment_actor")} where ${actor.id} = ${assessments.actorId} and ${visibleTo(viewer, actor)})`,
     sql`(${assessments.subjectIncidentId} is null or exists (select 1 from ${incidents} ${sql.identifier("assessment_subject_incident")} where ${subjectIncident.id} = ${assessments.subjectIncidentId} and ${visibleTo(viewer, subjectIncident)}))`,
     sql`(${assessments.subjectActorId} is null or exists (select 1 from ${threatActors} ${sql.identifier("assessment_subject_actor")} where ${subjectActor.id} = ${assessments.subjectActorId} and ${visibleTo(viewer, subjectActor)}))`,

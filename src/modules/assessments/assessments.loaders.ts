@@ -1,5 +1,5 @@
 import { and, asc, inArray } from "drizzle-orm";
-import type { Context } from "../../context";
+import type { LoaderContext } from "../../context";
 import { viewerOf } from "../../context";
 import { byKey, grouped, lazyLoaders, type LoadersOf } from "../../shared/loaders";
 import type { LoaderDeps } from "../access/access.loaders";
@@ -74,7 +74,7 @@ const makeLoaders = lazyLoaders(assessmentLoaders);
 const perOperation = new WeakMap<object, AssessmentLoaders>();
 
 /** One set per operation, keyed like the incidents module's (see `incidentLoadersOf`). */
-export function assessmentLoadersOf(ctx: Context): AssessmentLoaders {
+export function assessmentLoadersOf(ctx: LoaderContext): AssessmentLoaders {
   const key = ctx.loaders as object;
   let mine = perOperation.get(key);
   if (!mine) perOperation.set(key, (mine = makeLoaders({ db: ctx.services.db, viewer: viewerOf(ctx) })));

@@ -2,14 +2,14 @@ import { randomUUID } from "node:crypto";
 import { and, asc, count, eq, inArray, sql, type SQL } from "drizzle-orm";
 import type { Db, Tx } from "../../db/client";
 import { badInput, conflict, forbidden, notFound } from "../../shared/errors";
-import { idOf, serialOf, toGlobalId } from "../../shared/ids";
+import { idOf, toGlobalId } from "../../shared/ids";
 import { paginate, type PageArgs } from "../../shared/pagination";
 import { Role } from "../access/access.enums";
 import { resolveMarking, type ResolvedMarking } from "../access/marking.service";
 import { visibleTo } from "../access/tlp";
 import { assertRole, type ViewerIdentity } from "../access/viewer";
 import { incidents, threatActors } from "../incidents/incidents.table";
-import { indicatorsById } from "../indicators/indicators.service";
+import { visibleIndicatorIds } from "../indicators/indicators.service";
 import { assessmentVisibleTo, opinionVisibleTo } from "./assessments.access";
 import { AssessmentStatus, LIKELIHOODS, RevisionAction, SubjectKind, type Likelihood } from "./assessments.enums";
 import type {
@@ -20,6 +20,7 @@ import type {
   EvidenceInput,
   OpinionChangesInput,
 } from "./assessments.input";
+import { appendChanges, ChangeKind, prevMarkingOf, Stream } from "../realtime";
 import { assessmentRevisions, assessments, opinionRevisions, opinions } from "./assessments.table";
 import {
   diff,
@@ -129,26 +130,6 @@ async function visibleIncidentIds(tx: Tx, viewer: ViewerIdentity, globalIds: rea
   );
   const missing = ids.find((id) => !found.has(id));
   if (missing) throw badInput(field, `unknown incident ${toGlobalId("Incident", missing)}`);
-  return ids;
-}
-
-/** Indicator ids the viewer may see (through a visible report or sighting), or BAD_USER_INPUT. */
-export async function visibleIndicatorIds(
-  tx: Tx,
-  viewer: ViewerIdentity,
-  globalIds: readonly string[],
-  field: string,
-): Promise<number[]> {
-  const ids = [...new Set(globalIds)].map((g) => {
-    const id = serialOf("Indicator", g);
-    if (id == null) throw badInput(field, `unknown indicator ${g}`);
-    return id;
-  });
-  if (!ids.length) return [];
-  // The same read (and access rule) as `indicator(id)`; a transaction runs it like the pool does.
-  const found = new Set((await indicatorsById(tx as unknown as Db, viewer, ids)).map((i) => i.dbId));
-  const missing = ids.find((id) => !found.has(id));
-  if (missing != null) throw badInput(field, `unknown indicator ${toGlobalId("Indicator", missing)}`);
   return ids;
 }
 
@@ -289,6 +270,9 @@ export async function createAssessment(
     authorOrgId: viewer.organizationId,
     recordedAt: row.createdAt,
   });
+  await appendChanges(tx, Stream.ASSESSMENT, [
+    { record: "assessment", id: row.id, subject: row.id, kind: ChangeKind.CREATED },
+  ]);
   return row;
 }
 
@@ -348,6 +332,9 @@ async function appendRevision(
     authorOrgId: viewer.organizationId,
     recordedAt: row.updatedAt,
   });
+  await appendChanges(tx, Stream.ASSESSMENT, [
+    { record: "assessment", id: row.id, subject: row.id, kind: ChangeKind.UPDATED, prev: prevMarkingOf(current) },
+  ]);
   return row;
 }
 
@@ -487,6 +474,9 @@ export async function addOpinion(
     authorOrgId: viewer.organizationId,
     recordedAt: row.createdAt,
   });
+  await appendChanges(tx, Stream.ASSESSMENT, [
+    { record: "opinion", id: row.id, subject: a.id, kind: ChangeKind.CREATED },
+  ]);
   return row;
 }
 
@@ -550,6 +540,9 @@ export async function reviseOpinion(
     authorOrgId: viewer.organizationId,
     recordedAt: updated.updatedAt,
   });
+  await appendChanges(tx, Stream.ASSESSMENT, [
+    { record: "opinion", id: row.id, subject: row.assessmentId, kind: ChangeKind.UPDATED, prev: prevMarkingOf(row) },
+  ]);
   return updated;
 }
 

@@ -1,6 +1,7 @@
 import { registerNodeType } from "../access";
 import { idOf } from "../../shared/ids";
 import { AssessmentResolver, EvidenceResolver, OpinionResolver, RevisionResolver } from "./assessment.resolver";
+import { AssessmentEventResolver } from "./assessment-events";
 import { assessmentLoadersOf } from "./assessments.loaders";
 import { TYPE } from "./assessments.service";
 
@@ -17,4 +18,10 @@ for (const [type, loader] of [
     return id ? assessmentLoadersOf(ctx)[loader].load(id) : Promise.resolve(null);
   });
 
-export const assessmentResolvers = [AssessmentResolver, EvidenceResolver, RevisionResolver, OpinionResolver] as const;
+export const assessmentResolvers = [
+  AssessmentResolver,
+  EvidenceResolver,
+  RevisionResolver,
+  OpinionResolver,
+  AssessmentEventResolver,
+] as const;

@@ -4,7 +4,14 @@ import { notFound } from "../../shared/errors";
 import { idOf } from "../../shared/ids";
 import { PageArgsInput } from "../../shared/pagination";
 import { Organization } from "../access/access.type";
-import { addTimelineEntry, createIncident, listIncidents, updateIncident } from "./incidents.service";
+import { Indicator } from "../indicators/indicators.type";
+import {
+  addTimelineEntry,
+  createIncident,
+  listIncidents,
+  setIncidentIndicators,
+  updateIncident,
+} from "./incidents.service";
 import { CreateIncidentInput, IncidentFilter, TimelineEntryInput, UpdateIncidentInput } from "./incidents.input";
 import { incidentLoadersOf } from "./incidents.loaders";
 import { TYPE } from "./incidents.mappers";
@@ -80,6 +87,41 @@ export class IncidentResolver {
     return ctx.services.mutate(v, { operation: "addTimelineEntry", targetIds: [incidentId] }, (tx) =>
       addTimelineEntry(tx, v, incidentId, input),
     );
+  }
+
+  @Mutation(() => Incident, {
+    description: "The owner's analysts link indicators they may see to an incident (up to 1,000 a call).",
+  })
+  linkIndicators(
+    @Arg("incidentId", () => ID) incidentId: string,
+    @Arg("indicatorIds", () => [ID]) indicatorIds: string[],
+    @Ctx() ctx: Context,
+  ) {
+    const v = viewerOf(ctx);
+    return ctx.services.mutate(v, { operation: "linkIndicators", targetIds: [incidentId, ...indicatorIds] }, (tx) =>
+      setIncidentIndicators(tx, v, incidentId, indicatorIds, true),
+    );
+  }
+
+  @Mutation(() => Incident, { description: "The owner's analysts unlink indicators from an incident." })
+  unlinkIndicators(
+    @Arg("incidentId", () => ID) incidentId: string,
+    @Arg("indicatorIds", () => [ID]) indicatorIds: string[],
+    @Ctx() ctx: Context,
+  ) {
+    const v = viewerOf(ctx);
+    return ctx.services.mutate(v, { operation: "unlinkIndicators", targetIds: [incidentId, ...indicatorIds] }, (tx) =>
+      setIncidentIndicators(tx, v, incidentId, indicatorIds, false),
+    );
+  }
+
+  @FieldResolver(() => [Indicator], {
+    description: "Linked indicators the viewer may see (through a report or sighting it may see), oldest link first.",
+  })
+  async indicators(@Root() i: Incident, @Ctx() ctx: Context): Promise<Indicator[]> {
+    const links = await incidentLoadersOf(ctx).linkedIndicatorIdsOf.load(i.dbId);
+    const found = await ctx.loaders.indicator.loadMany(links.map((l) => l.observableId));
+    return found.filter((x): x is Indicator => !!x && !(x instanceof Error));
   }
 
   @FieldResolver(() => PriorityLevel, { description: "The severity's level in the taxonomy, with its colour." })

@@ -1,10 +1,10 @@
 import { and, asc, eq, inArray } from "drizzle-orm";
-import type { Context } from "../../context";
+import type { LoaderContext } from "../../context";
 import type { LoaderDeps } from "../access/access.loaders";
 import { visibleTo } from "../access/tlp";
 import { viewerOf } from "../../context";
 import { byKey, grouped, lazyLoaders, type LoadersOf } from "../../shared/loaders";
-import { incidents, threatActors, timelineEntries } from "./incidents.table";
+import { incidentIndicators, incidents, threatActors, timelineEntries } from "./incidents.table";
 import { toIncident, toThreatActor, toTimelineEntry } from "./incidents.mappers";
 
 /**
@@ -69,6 +69,20 @@ export const incidentLoaders = {
         ).map(toTimelineEntry),
       (e) => e.incidentDbId,
     ),
+  /**
+   * The indicators linked to a batch of incidents (ids, oldest link first): the caller loads them
+   * through the indicator loader, which leaves out those the viewer may not see.
+   */
+  linkedIndicatorIdsOf: ({ db }: LoaderDeps) =>
+    grouped(
+      (incidentIds: readonly string[]) =>
+        db
+          .select({ incidentId: incidentIndicators.incidentId, observableId: incidentIndicators.observableId })
+          .from(incidentIndicators)
+          .where(inArray(incidentIndicators.incidentId, [...incidentIds]))
+          .orderBy(asc(incidentIndicators.addedAt), asc(incidentIndicators.observableId)),
+      (r) => r.incidentId,
+    ),
 };
 
 export type IncidentLoaders = LoadersOf<typeof incidentLoaders>;
@@ -83,7 +97,7 @@ const makeLoaders = lazyLoaders(incidentLoaders);
  */
 const perOperation = new WeakMap<object, IncidentLoaders>();
 
-export function incidentLoadersOf(ctx: Context): IncidentLoaders {
+export function incidentLoadersOf(ctx: LoaderContext): IncidentLoaders {
   const key = ctx.loaders as object;
   let mine = perOperation.get(key);
   if (!mine) perOperation.set(key, (mine = makeLoaders({ db: ctx.services.db, viewer: viewerOf(ctx) })));

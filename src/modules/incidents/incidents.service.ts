@@ -7,7 +7,9 @@ import { Role } from "../access/access.enums";
 import { resolveMarking } from "../access/marking.service";
 import { visibleTo } from "../access/tlp";
 import { assertRole, type ViewerIdentity } from "../access/viewer";
-import { incidents, timelineEntries } from "./incidents.table";
+import { visibleIndicatorIds } from "../indicators/indicators.service";
+import { appendChanges, ChangeKind, prevMarkingOf, Stream } from "../realtime";
+import { incidentIndicators, incidents, timelineEntries } from "./incidents.table";
 import { TYPE, toIncident, toTimelineEntry } from "./incidents.mappers";
 import type { CreateIncidentInput, IncidentFilter, TimelineEntryInput, UpdateIncidentInput } from "./incidents.input";
 import type { Incident } from "./incidents.type";
@@ -86,6 +88,9 @@ export async function createIncident(tx: Tx, viewer: ViewerIdentity, input: Crea
     })
     .returning();
   if (!row) throw new Error("insert returned no row");
+  await appendChanges(tx, Stream.INCIDENT, [
+    { record: "incident", id: row.id, subject: row.id, kind: ChangeKind.CREATED },
+  ]);
   return toIncident(row);
 }
 
@@ -152,6 +157,9 @@ export async function updateIncident(
     .where(eq(incidents.id, current.id))
     .returning();
   if (!row) throw new Error("update returned no row");
+  await appendChanges(tx, Stream.INCIDENT, [
+    { record: "incident", id: row.id, subject: row.id, kind: ChangeKind.UPDATED, prev: prevMarkingOf(current) },
+  ]);
   return toIncident(row);
 }
 
@@ -185,7 +193,66 @@ export async function addTimelineEntry(
     .returning();
   if (!row) throw new Error("insert returned no row");
   await tx.update(incidents).set({ updatedAt: new Date() }).where(eq(incidents.id, incident.id));
+  await appendChanges(tx, Stream.INCIDENT, [
+    { record: "timeline", id: row.id, subject: incident.id, kind: ChangeKind.CREATED },
+  ]);
   return toTimelineEntry(row);
+}
+
+/**
+ * The owner's analysts link indicators to an incident (or unlink them): indicators they may see,
+ * at most 1,000 a call, one statement each way. Linking one already linked, or unlinking one that
+ * is not, changes nothing. Who sees a link: whoever may see both the incident and the indicator.
+ */
+export async function setIncidentIndicators(
+  tx: Tx,
+  viewer: ViewerIdentity,
+  incidentGlobalId: string,
+  indicatorGlobalIds: readonly string[],
+  link: boolean,
+) {
+  const incident = await ownIncident(tx, viewer, incidentGlobalId, "incidentId");
+  if (indicatorGlobalIds.length > 1000) throw badInput("indicatorIds", "at most 1000 indicators a call");
+  const ids = await visibleIndicatorIds(tx, viewer, indicatorGlobalIds, "indicatorIds");
+  let changed: number[] = [];
+  if (ids.length && link)
+    changed = (
+      await tx
+        .insert(incidentIndicators)
+        .values(
+          ids.map((observableId) => ({
+            incidentId: incident.id,
+            observableId,
+            addedBy: viewer.accountId,
+            addedAt: new Date(),
+          })),
+        )
+        .onConflictDoNothing()
+        .returning({ id: incidentIndicators.observableId })
+    ).map((r) => r.id);
+  else if (ids.length)
+    changed = (
+      await tx
+        .delete(incidentIndicators)
+        .where(and(eq(incidentIndicators.incidentId, incident.id), inArray(incidentIndicators.observableId, ids)))
+        .returning({ id: incidentIndicators.observableId })
+    ).map((r) => r.id);
+  if (changed.length) {
+    await tx.update(incidents).set({ updatedAt: new Date() }).where(eq(incidents.id, incident.id));
+    await appendChanges(
+      tx,
+      Stream.INCIDENT,
+      changed.map((id) => ({
+        record: "link",
+        id,
+        subject: incident.id,
+        kind: link ? ChangeKind.CREATED : ChangeKind.REVOKED,
+      })),
+    );
+  }
+  const [row] = await tx.select().from(incidents).where(eq(incidents.id, incident.id));
+  if (!row) throw new Error("incident vanished");
+  return toIncident(row);
 }
 
 function filterSql(viewer: ViewerIdentity, f: IncidentFilter | null | undefined): SQL | undefined {

@@ -2,6 +2,7 @@ import { registerNodeType } from "../access";
 import { idOf } from "../../shared/ids";
 import { ThreatActorResolver } from "./actor.resolver";
 import { IncidentResolver, TimelineEntryResolver } from "./incident.resolver";
+import { IncidentEventResolver } from "./incident-events";
 import { incidentLoadersOf } from "./incidents.loaders";
 import { TYPE } from "./incidents.mappers";
 
@@ -21,4 +22,9 @@ for (const [type, loader] of [
     return id ? incidentLoadersOf(ctx)[loader].load(id) : Promise.resolve(null);
   });
 
-export const incidentResolvers = [ThreatActorResolver, IncidentResolver, TimelineEntryResolver] as const;
+export const incidentResolvers = [
+  ThreatActorResolver,
+  IncidentResolver,
+  TimelineEntryResolver,
+  IncidentEventResolver,
+] as const;

@@ -1,7 +1,7 @@
 import { sql, type SQL } from "drizzle-orm";
 import { createLoaders, viewerOf, type Context, type Loaders } from "../../context";
 import type { Db } from "../../db/client";
-import { badInput, cursorExpired } from "../../shared/errors";
+import { badInput } from "../../shared/errors";
 import { idOf } from "../../shared/ids";
 import { rowsOf } from "../../shared/rows";
 import { canSee, visibleTo, type Tlp } from "../access/tlp";
@@ -10,7 +10,8 @@ import {
   ChangeKind,
   EventKind,
   Stream,
-  decodeCursor,
+  openSubscription,
+  webSocketOnly as webSocketOnlyFor,
   type Delivery,
   type Position,
   type PositionedChange,
@@ -233,47 +234,20 @@ async function selectFor(
   return out;
 }
 
-/** What a subscription run over HTTP answers. */
-export const webSocketOnly = () =>
-  badInput("indicatorEvents", "subscriptions are served over WebSocket (graphql-transport-ws) on /graphql");
+/** What `indicatorEvents` answers over HTTP. */
+export const webSocketOnly = () => webSocketOnlyFor("indicatorEvents");
 
-/**
- * Opens `indicatorEvents` for the operation's viewer: checks the filter and the cursor, then
- * subscribes to the hub. Each page is delivered under the subscriber's rights as they are then;
- * when its token no longer works, its socket is closed with 4403.
- */
+/** Opens `indicatorEvents` for the operation's viewer (see `openSubscription`). */
 export async function subscribeIndicatorEvents(
   ctx: Context,
   filter: IndicatorEventFilter | null,
   after: string | null,
 ): Promise<AsyncIterableIterator<Delivery<IndicatorEventItem>>> {
   viewerOf(ctx);
-  const connection = ctx.connection;
-  if (!connection) throw webSocketOnly();
   const min = filter?.minConfidence;
   if (min != null && !(Number.isInteger(min) && min >= 0 && min <= 100))
     throw badInput("filter.minConfidence", "must be an integer from 0 to 100");
-  let start: Position | null = null;
-  if (after) {
-    start = decodeCursor(after);
-    const check = await ctx.services.events.checkResume(start);
-    if (check === "expired") throw cursorExpired();
-    if (check === "unknown") throw badInput("after", "not a cursor this subscription issued");
-  }
-  const { auth, db } = ctx.services;
-  return ctx.services.events.subscribe({
-    reader: indicatorReader(db),
-    after: start,
-    viewer: async () => {
-      try {
-        const v = await auth.authenticate(connection.authorization);
-        if (v) return v;
-      } catch {
-        // a revoked or expired token: closed below
-      }
-      connection.forbid();
-      return null;
-    },
-    select: (items) => selectFor(filter, items),
-  });
+  return openSubscription(ctx, "indicatorEvents", indicatorReader(ctx.services.db), after, (items) =>
+    selectFor(filter, items),
+  );
 }

@@ -2,7 +2,7 @@ import { sql, type Placeholder, type Query, type SQL } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
 import type { Db, Executor } from "../../db/client";
 import { badInput } from "../../shared/errors";
-import { idOf, toGlobalId } from "../../shared/ids";
+import { idOf, serialOf, toGlobalId } from "../../shared/ids";
 import { paginate, type PageArgs } from "../../shared/pagination";
 import { visibleTo } from "../access/tlp";
 import type { ViewerIdentity } from "../access/viewer";
@@ -247,4 +247,24 @@ export function listIndicators(
         )[0]?.n ?? 0,
       ),
   });
+}
+
+/** Indicator ids the viewer may see (through a visible report or sighting), or BAD_USER_INPUT. */
+export async function visibleIndicatorIds(
+  tx: Executor,
+  viewer: ViewerIdentity,
+  globalIds: readonly string[],
+  field: string,
+): Promise<number[]> {
+  const ids = [...new Set(globalIds)].map((g) => {
+    const id = serialOf("Indicator", g);
+    if (id == null) throw badInput(field, `unknown indicator ${g}`);
+    return id;
+  });
+  if (!ids.length) return [];
+  // The same read (and access rule) as `indicator(id)`; a transaction runs it like the pool does.
+  const found = new Set((await indicatorsById(tx as Db, viewer, ids)).map((i) => i.dbId));
+  const missing = ids.find((id) => !found.has(id));
+  if (missing != null) throw badInput(field, `unknown indicator ${toGlobalId("Indicator", missing)}`);
+  return ids;
 }

@@ -6,9 +6,12 @@ export {
   appendChangesFrom,
   changesetInsert,
   prevMarkingJson,
+  prevMarkingOf,
   MAX_CHANGES_PER_ROW,
 } from "./outbox.service";
 export type { Change, PrevMarking } from "./outbox.service";
 export { comparePositions, decodeCursor, encodeCursor, isAfter, type Position } from "./position";
 export { ChangeKind, EventKind, Stream, STREAMS } from "./realtime.enums";
 export { eventLog, eventLogState } from "./realtime.table";
+export { translateRecords, type RecordEventItem, type RecordStreamOptions } from "./record-stream";
+export { openSubscription, webSocketOnly } from "./subscribe";

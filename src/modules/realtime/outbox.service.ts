@@ -87,3 +87,17 @@ export function prevMarkingJson(alias: string, live: SQL = sql.raw(`${alias}.rev
   return sql`jsonb_build_object('tlp', ${a}.tlp, 'audienceOrgs', ${a}.audience_orgs,
     'audienceGroups', ${a}.audience_groups, 'ownerOrgId', ${a}.owner_org_id, 'live', ${live})`;
 }
+
+/** `prev` for a marked row read before its change (a live record: one not revoked). */
+export const prevMarkingOf = (r: {
+  ownerOrgId: string;
+  tlp: string;
+  audienceOrgs: string[];
+  audienceGroups: string[];
+}): PrevMarking => ({
+  tlp: r.tlp as Tlp,
+  audienceOrgs: r.audienceOrgs,
+  audienceGroups: r.audienceGroups,
+  ownerOrgId: r.ownerOrgId,
+  live: true,
+});
