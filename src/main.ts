@@ -16,12 +16,17 @@ async function main() {
   }
   const log = createLogger(config.LOG_LEVEL);
   // Loaded after the config is valid, so a bad variable is reported at once.
-  const [{ createApp }, { seedDemoWorld, seedDemoFeeds }] = await Promise.all([import("./app"), import("./seed")]);
+  const [{ createApp }, { seedDemoWorld, seedDemoFeeds }, { seedDemoCases }] = await Promise.all([
+    import("./app"),
+    import("./seed"),
+    import("./seed-cases"),
+  ]);
   const app = await createApp(config, { logger: log });
   if (config.SEED_DEMO) {
     const seeded = await seedDemoWorld(app.database.db);
     const reports = await seedDemoFeeds(app.database.db, log);
     if (reports) log.info({ reports }, "demo feeds filled from the public fixtures");
+    await seedDemoCases(app.database.db, log);
     log.info({ seeded }, seeded ? "demo world loaded" : "demo world already present");
   }
   const database = app.database.kind === "pglite" ? `PGlite in ${config.PGLITE_DIR}` : "PostgreSQL (DATABASE_URL)";

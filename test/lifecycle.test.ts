@@ -275,6 +275,48 @@ describe.concurrent("a development start on a fresh data folder", () => {
     },
   );
 
+  it.sequential("loads demo incidents and assessments that each account sees differently", async () => {
+    const seen = async (org: string, role: string) => {
+      const token = demoAccounts().find((a) => a.org === org && a.role === role)?.token ?? null;
+      const r = await gql<{
+        incidents: { totalCount: number };
+        assessments: {
+          edges: { node: { campaignName: string | null; revision: number; status: string; opinions: unknown[] } }[];
+        };
+      }>(
+        first.url,
+        token,
+        "{ incidents { totalCount } assessments { edges { node { campaignName revision status opinions { id } } } } }",
+      );
+      expect(r.errors).toBeUndefined();
+      return {
+        incidents: r.data?.incidents.totalCount,
+        assessments: r.data?.assessments.edges.map((e) => [e.node.status, e.node.revision, e.node.opinions.length]),
+      };
+    };
+    // Aldoria owns the grid assessment (RED, revised, then released GREEN) and sees every revision
+    // and the opinions addressed to it; it is in the group of Borovia's AMBER campaign assessment.
+    expect(await seen("xa", "READER")).toEqual({
+      incidents: 3,
+      assessments: [
+        ["PROVISIONAL", 3, 3],
+        ["PROVISIONAL", 1, 1],
+        ["WITHDRAWN", 2, 1],
+      ],
+    });
+    // Calderra sees the grid assessment only from its GREEN release, and its own RED one.
+    expect(await seen("xc", "ANALYST")).toEqual({
+      incidents: 3,
+      assessments: [
+        ["PROVISIONAL", 1, 2],
+        ["WITHDRAWN", 2, 1],
+        ["CONFIRMED", 2, 0],
+      ],
+    });
+    // The partner sees the CLEAR incident and no assessment.
+    expect(await seen("partner", "READER")).toEqual({ incidents: 1, assessments: [] });
+  });
+
   it.sequential("answers /healthz and /readyz with 200", async () => {
     for (const path of ["/healthz", "/readyz"]) {
       const res = await fetch(`${first.url}${path}`);
@@ -337,6 +379,12 @@ describe.concurrent("a development start on a fresh data folder", () => {
         );
         expect(r.data?.organizations.edges.map((e) => e.node.name)).toContain("Kept Across Restarts");
         expect(logLines(second.proc).some((l) => l.msg === "demo world already present")).toBe(true);
+        const again = await gql<{ assessments: { totalCount: number } }>(
+          second.url,
+          demoAccounts().find((a) => a.org === "xa" && a.role === "READER")?.token ?? null,
+          "{ assessments { totalCount } }",
+        );
+        expect(again.data?.assessments.totalCount).toBe(3);
       } finally {
         second.proc.signal("SIGINT");
       }

@@ -2,6 +2,7 @@
 import "reflect-metadata";
 import { DEMO_ORGANIZATIONS, demoAccounts } from "../../seeds/demo-world";
 import { seedDemoFeeds, seedDemoWorld } from "../seed";
+import { seedDemoCases } from "../seed-cases";
 import { createLogger } from "../shared/logger";
 import { cliConfig, describeDatabase, ExitCode, migrateAndReport, plural, runCli, withDatabase } from "./common";
 
@@ -27,6 +28,9 @@ runCli(async () => {
     const indicators = await seedDemoFeeds(database.db, createLogger("warn"));
     if (indicators)
       process.stdout.write(`Ingested ${plural(indicators, "report")} from the public fixtures into the demo feeds.\n`);
+    const assessments = await seedDemoCases(database.db, createLogger("warn"));
+    if (assessments)
+      process.stdout.write(`Loaded the demo incidents and ${plural(assessments, "attribution assessment")}.\n`);
     process.stdout.write(
       inserted
         ? `Loaded the demo world into ${where}: ${plural(DEMO_ORGANIZATIONS.length, "organisation")}, ` +
