@@ -10,6 +10,8 @@ import {
   IncidentsDocument,
   IncidentsWithTimelinesDocument,
   IncidentTaxonomyDocument,
+  IncidentRevisionsDocument,
+  UpdateIncidentWithReasonDocument,
   NodeByIdDocument,
   UpdateIncidentDocument,
   type CreateIncidentInput,
@@ -368,6 +370,42 @@ describe("the timeline", () => {
       return statements - before;
     };
     expect(await count(2)).toBe(await count(12));
+  });
+});
+
+describe("revisions", () => {
+  it("records every change, a change of marking too, and shows each viewer only the revisions it may see", async () => {
+    const id = await create(xaAnalyst.token, { marking: { tlp: "RED" }, title: "Quiet breach" });
+    const change = async (input: object, reason: string) => {
+      const r = await op(hub.url, xaAnalyst.token, UpdateIncidentWithReasonDocument, { id, input, reason });
+      expect(r.errors).toBeUndefined();
+    };
+    await change({ severity: "SEVERE", countries: ["XA", "XQ"] }, "Second site hit");
+    await change({ marking: { tlp: "GREEN" }, countries: ["XA"] }, "Released to the community");
+    await change({ status: "CONTAINED" }, "Contained");
+    const own = await op(hub.url, xaReader.token, IncidentRevisionsDocument, { id });
+    const revs = own.data?.incident.revisions ?? [];
+    expect(revs.map((r) => [r.number, r.action, r.reason, r.marking.tlp])).toEqual([
+      [1, "CREATE", "Created", "RED"],
+      [2, "REVISE", "Second site hit", "RED"],
+      [3, "REVISE", "Released to the community", "GREEN"],
+      [4, "REVISE", "Contained", "GREEN"],
+    ]);
+    expect(revs[1]?.changes).toEqual([
+      { field: "severity", old: "HIGH", new: "SEVERE" },
+      { field: "countries", old: ["XA"], new: ["XA", "XQ"] },
+    ]);
+    expect(revs[2]?.changes.map((c) => c.field)).toEqual(["countries", "marking"]);
+    // Another member state sees the history from the release on, as if it began there.
+    const other = await op(hub.url, xbReader.token, IncidentRevisionsDocument, { id });
+    const seen = other.data?.incident.revisions ?? [];
+    expect(seen.map((r) => [r.number, r.action, r.reason])).toEqual([
+      [1, "CREATE", "Released to the community"],
+      [2, "REVISE", "Contained"],
+    ]);
+    expect(seen[0]?.changes.every((c) => c.old === null)).toBe(true);
+    expect(JSON.stringify(seen)).not.toMatch(/XQ|RED|SEVERE"?,"new":"HIGH|Second site/);
+    expect(seen[1]?.changes).toEqual([{ field: "status", old: "OPEN", new: "CONTAINED" }]);
   });
 });
 

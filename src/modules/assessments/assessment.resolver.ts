@@ -4,7 +4,7 @@ import { viewerOf, type Context } from "../../context";
 import { notFound } from "../../shared/errors";
 import { idOf, toGlobalId } from "../../shared/ids";
 import { PageArgsInput } from "../../shared/pagination";
-import { Account, Organization } from "../access/access.type";
+import { Organization } from "../access/access.type";
 import { incidentLoadersOf } from "../incidents/incidents.loaders";
 import { Incident, ThreatActor } from "../incidents/incidents.type";
 import { Indicator } from "../indicators/indicators.type";
@@ -17,7 +17,8 @@ import {
   OpinionChangesInput,
 } from "./assessments.input";
 import { assessmentLoadersOf } from "./assessments.loaders";
-import { evidenceOf, historyOf, toAssessment, toOpinion } from "./assessments.mappers";
+import { historyOf, presentMarking, Revision } from "../history";
+import { evidenceOf, toAssessment, toOpinion } from "./assessments.mappers";
 import {
   addOpinion,
   assessmentAsOf,
@@ -38,7 +39,6 @@ import {
   LikelihoodBand,
   Opinion,
   OpinionSummary,
-  Revision,
 } from "./assessments.type";
 import { likelihoodBand, SCALES, stixConfidence, type AssessmentState, type OpinionState } from "./state";
 
@@ -50,17 +50,6 @@ const ownerOf = async (ctx: Context, orgDbId: string): Promise<Organization> => 
 
 const present = <T extends { id: string }>(items: readonly (T | null | Error)[]): string[] =>
   items.filter((x): x is T => !!x && !(x instanceof Error)).map((x) => x.id);
-
-/** The audience is shown to the owner only, as `Marking.audienceOrganizations` is. */
-function presentMarking(ctx: Context, ownerDbId: string, m: AssessmentState["marking"]) {
-  return viewerOf(ctx).organizationId === ownerDbId
-    ? {
-        tlp: m.tlp,
-        audienceOrganizationIds: m.audienceOrgIds.map((id) => toGlobalId("Organization", id)),
-        audienceGroupIds: m.audienceGroupIds.map((id) => toGlobalId("SharingGroup", id)),
-      }
-    : { tlp: m.tlp };
-}
 
 /** What a viewer may see of a state, for comparing revisions: references it may not see are null or left out. */
 async function presentAssessmentState(ctx: Context, s: AssessmentState, ownerDbId: string) {
@@ -82,7 +71,7 @@ async function presentAssessmentState(ctx: Context, s: AssessmentState, ownerDbI
     evidenceReferences: s.evidenceReferences,
     status: s.status,
     nextReviewAt: s.nextReviewAt,
-    marking: presentMarking(ctx, ownerDbId, s.marking),
+    marking: presentMarking(viewerOf(ctx).organizationId, ownerDbId, s.marking),
   };
 }
 
@@ -91,7 +80,7 @@ async function presentOpinionState(ctx: Context, s: OpinionState, ownerDbId: str
     stance: s.stance,
     confidence: s.confidence,
     comment: s.comment,
-    marking: presentMarking(ctx, ownerDbId, s.marking),
+    marking: presentMarking(viewerOf(ctx).organizationId, ownerDbId, s.marking),
   };
 }
 
@@ -319,11 +308,7 @@ export class AssessmentResolver {
 
   @FieldResolver(() => [Revision], { description: "The revisions the viewer may see, oldest first." })
   async revisions(@Root() a: Assessment, @Ctx() ctx: Context): Promise<Revision[]> {
-    return historyOf(
-      await assessmentHistory(ctx, a),
-      (s, owner) => presentAssessmentState(ctx, s, owner),
-      () => new Revision(),
-    );
+    return historyOf(await assessmentHistory(ctx, a), (s, owner) => presentAssessmentState(ctx, s, owner));
   }
 
   @FieldResolver(() => GraphQLDateTime, { description: "When the first revision the viewer may see was recorded." })
@@ -373,22 +358,6 @@ export class EvidenceResolver {
   }
 }
 
-@Resolver(() => Revision)
-export class RevisionResolver {
-  @FieldResolver(() => Organization, { description: "The organisation whose analyst made it." })
-  authorOrganization(@Root() r: Revision, @Ctx() ctx: Context): Promise<Organization> {
-    return ownerOf(ctx, r.authorOrgDbId);
-  }
-
-  @FieldResolver(() => Account, {
-    nullable: true,
-    description: "The account that made it: shown to its own organisation and the operator's admins, null to others.",
-  })
-  author(@Root() r: Revision, @Ctx() ctx: Context): Promise<Account | null> {
-    return ctx.loaders.account.load(r.authorAccountDbId);
-  }
-}
-
 @Resolver(() => Opinion)
 export class OpinionResolver {
   @FieldResolver(() => Int, { description: "How many revisions of it the viewer may see." })
@@ -398,11 +367,7 @@ export class OpinionResolver {
 
   @FieldResolver(() => [Revision], { description: "The revisions the viewer may see, oldest first." })
   async revisions(@Root() o: Opinion, @Ctx() ctx: Context): Promise<Revision[]> {
-    return historyOf(
-      await opinionHistory(ctx, o),
-      (s, owner) => presentOpinionState(ctx, s, owner),
-      () => new Revision(),
-    );
+    return historyOf(await opinionHistory(ctx, o), (s, owner) => presentOpinionState(ctx, s, owner));
   }
 
   @FieldResolver(() => GraphQLDateTime)

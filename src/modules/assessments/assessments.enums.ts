@@ -38,9 +38,7 @@ export const OpinionStance = {
 export type OpinionStance = (typeof OpinionStance)[keyof typeof OpinionStance];
 export const OPINION_STANCES = Object.values(OpinionStance) as [OpinionStance, ...OpinionStance[]];
 
-export const RevisionAction = { CREATE: "CREATE", REVISE: "REVISE", CONFIRM: "CONFIRM", WITHDRAW: "WITHDRAW" } as const;
-export type RevisionAction = (typeof RevisionAction)[keyof typeof RevisionAction];
-export const REVISION_ACTIONS = Object.values(RevisionAction) as [RevisionAction, ...RevisionAction[]];
+export { RevisionAction, REVISION_ACTIONS } from "../history/revision-action";
 
 registerEnumType(Likelihood, {
   name: "Likelihood",
@@ -53,4 +51,3 @@ registerEnumType(AnalyticConfidence, {
 registerEnumType(AssessmentStatus, { name: "AssessmentStatus" });
 registerEnumType(SubjectKind, { name: "AssessmentSubjectKind" });
 registerEnumType(OpinionStance, { name: "OpinionStance", description: "STIX 2.1 `opinion-enum`." });
-registerEnumType(RevisionAction, { name: "RevisionAction" });

@@ -22,14 +22,8 @@ import type {
 } from "./assessments.input";
 import { appendChanges, ChangeKind, prevMarkingOf, Stream } from "../realtime";
 import { assessmentRevisions, assessments, opinionRevisions, opinions } from "./assessments.table";
-import {
-  diff,
-  SCALES,
-  stateResponsibilityValue,
-  type AssessmentState,
-  type OpinionState,
-  type StoredMarking,
-} from "./state";
+import { diff } from "../history";
+import { SCALES, stateResponsibilityValue, type AssessmentState, type OpinionState, type StoredMarking } from "./state";
 
 export const TYPE = { Assessment: "Assessment", Opinion: "Opinion" } as const;
 

@@ -18,9 +18,9 @@ import {
   ASSESSMENT_STATUSES,
   LIKELIHOODS,
   OPINION_STANCES,
-  REVISION_ACTIONS,
   SUBJECT_KINDS,
 } from "./assessments.enums";
+import { revisionActionEnum } from "../history/history.table";
 import type { AssessmentState, OpinionState } from "./state";
 
 export const likelihoodEnum = pgEnum("likelihood", LIKELIHOODS);
@@ -28,7 +28,6 @@ export const analyticConfidenceEnum = pgEnum("analytic_confidence", ANALYTIC_CON
 export const assessmentStatusEnum = pgEnum("assessment_status", ASSESSMENT_STATUSES);
 export const subjectKindEnum = pgEnum("assessment_subject_kind", SUBJECT_KINDS);
 export const opinionStanceEnum = pgEnum("opinion_stance", OPINION_STANCES);
-export const revisionActionEnum = pgEnum("revision_action", REVISION_ACTIONS);
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, precision: 3 });
 const uuidArray = (name: string) =>

@@ -1,6 +1,7 @@
 import { registerNodeType } from "../access";
 import { idOf } from "../../shared/ids";
-import { AssessmentResolver, EvidenceResolver, OpinionResolver, RevisionResolver } from "./assessment.resolver";
+import { RevisionResolver } from "../history";
+import { AssessmentResolver, EvidenceResolver, OpinionResolver } from "./assessment.resolver";
 import { AssessmentEventResolver } from "./assessment-events";
 import { assessmentLoadersOf } from "./assessments.loaders";
 import { TYPE } from "./assessments.service";

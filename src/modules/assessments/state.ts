@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { z } from "zod";
-import type { Tlp } from "../access/tlp";
 import { TAXONOMY_DIR } from "../incidents/taxonomy";
 import {
   AnalyticConfidence,
@@ -11,12 +10,8 @@ import {
   type OpinionStance,
 } from "./assessments.enums";
 
-/** A record's marking as a revision stores it. */
-export interface StoredMarking {
-  tlp: Tlp;
-  audienceOrgIds: string[];
-  audienceGroupIds: string[];
-}
+export type { StoredMarking } from "../history";
+import type { StoredMarking } from "../history";
 
 /** Everything a revision of an assessment can change: the whole state after that revision. */
 export interface AssessmentState {
@@ -133,22 +128,3 @@ export function likelihoodOfConfidence(confidence: number): Likelihood {
 }
 
 export const DEFAULT_IMPORT_CONFIDENCE = AnalyticConfidence.LOW;
-
-/** One field's change between two states, values as JSON. */
-export interface FieldChange {
-  field: string;
-  old: unknown;
-  new: unknown;
-}
-
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-
-/** The fields of `next` that differ from `prev` (all of them when there is no `prev`), in key order. */
-export function diff<S extends object>(prev: S | null, next: S): FieldChange[] {
-  const out: FieldChange[] = [];
-  for (const [field, value] of Object.entries(next)) {
-    const old: unknown = prev ? (prev as Record<string, unknown>)[field] : null;
-    if (!prev || !same(old, value)) out.push({ field, old: old ?? null, new: value });
-  }
-  return out;
-}

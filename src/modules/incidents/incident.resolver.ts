@@ -5,6 +5,7 @@ import { idOf } from "../../shared/ids";
 import { PageArgsInput } from "../../shared/pagination";
 import { Organization } from "../access/access.type";
 import { Indicator } from "../indicators/indicators.type";
+import { historyOf, presentMarking, Revision } from "../history";
 import {
   addTimelineEntry,
   createIncident,
@@ -64,6 +65,8 @@ export class IncidentResolver {
   updateIncident(
     @Arg("id", () => ID) id: string,
     @Arg("input", () => UpdateIncidentInput) input: UpdateIncidentInput,
+    @Arg("reason", () => String, { defaultValue: "Updated", description: "Recorded with the revision." })
+    reason: string,
     @Ctx() ctx: Context,
   ) {
     const v = viewerOf(ctx);
@@ -73,7 +76,7 @@ export class IncidentResolver {
       .filter(([, value]) => value !== undefined)
       .map(([field]) => field);
     return ctx.services.mutate(v, { operation: "updateIncident", targetIds: [id], detail: { changed } }, (tx) =>
-      updateIncident(tx, v, id, input),
+      updateIncident(tx, v, id, input, reason),
     );
   }
 
@@ -122,6 +125,29 @@ export class IncidentResolver {
     const links = await incidentLoadersOf(ctx).linkedIndicatorIdsOf.load(i.dbId);
     const found = await ctx.loaders.indicator.loadMany(links.map((l) => l.observableId));
     return found.filter((x): x is Indicator => !!x && !(x instanceof Error));
+  }
+
+  @FieldResolver(() => [Revision], {
+    description:
+      "The revisions the viewer may see, oldest first: each update, a change of marking included, is one. Compared with the previous one the viewer may see, so nothing shows of those it may not.",
+  })
+  async revisions(@Root() i: Incident, @Ctx() ctx: Context): Promise<Revision[]> {
+    const viewer = viewerOf(ctx).organizationId;
+    // Fields in a fixed order (a state read back from jsonb has its keys in jsonb's order).
+    return historyOf(await incidentLoadersOf(ctx).revisionsOf.load(i.dbId), (s, owner) => ({
+      title: s.title,
+      description: s.description,
+      rsitClass: s.rsitClass,
+      rsitType: s.rsitType,
+      severity: s.severity,
+      status: s.status,
+      sectors: s.sectors,
+      countries: s.countries,
+      occurredAt: s.occurredAt,
+      detectedAt: s.detectedAt,
+      reportedAt: s.reportedAt,
+      marking: presentMarking(viewer, owner, s.marking),
+    }));
   }
 
   @FieldResolver(() => PriorityLevel, { description: "The severity's level in the taxonomy, with its colour." })

@@ -4,7 +4,7 @@ import type { LoaderDeps } from "../access/access.loaders";
 import { visibleTo } from "../access/tlp";
 import { viewerOf } from "../../context";
 import { byKey, grouped, lazyLoaders, type LoadersOf } from "../../shared/loaders";
-import { incidentIndicators, incidents, threatActors, timelineEntries } from "./incidents.table";
+import { incidentIndicators, incidentRevisions, incidents, threatActors, timelineEntries } from "./incidents.table";
 import { toIncident, toThreatActor, toTimelineEntry } from "./incidents.mappers";
 
 /**
@@ -68,6 +68,17 @@ export const incidentLoaders = {
             .orderBy(asc(timelineEntries.eventAt), asc(timelineEntries.createdAt), asc(timelineEntries.id))
         ).map(toTimelineEntry),
       (e) => e.incidentDbId,
+    ),
+  /** The revisions the viewer may see of a batch of incidents it may see, oldest first. */
+  revisionsOf: ({ db, viewer }: LoaderDeps) =>
+    grouped(
+      (ids: readonly string[]) =>
+        db
+          .select()
+          .from(incidentRevisions)
+          .where(and(inArray(incidentRevisions.incidentId, [...ids]), visibleTo(viewer, incidentRevisions)))
+          .orderBy(asc(incidentRevisions.incidentId), asc(incidentRevisions.number)),
+      (r) => r.incidentId,
     ),
   /**
    * The indicators linked to a batch of incidents (ids, oldest link first): the caller loads them

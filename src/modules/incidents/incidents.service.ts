@@ -9,7 +9,14 @@ import { visibleTo } from "../access/tlp";
 import { assertRole, type ViewerIdentity } from "../access/viewer";
 import { visibleIndicatorIds } from "../indicators/indicators.service";
 import { appendChanges, ChangeKind, prevMarkingOf, Stream } from "../realtime";
-import { incidentIndicators, incidents, timelineEntries } from "./incidents.table";
+import {
+  incidentIndicators,
+  incidentRevisions,
+  incidents,
+  timelineEntries,
+  type IncidentState,
+} from "./incidents.table";
+import { RevisionAction } from "../history";
 import { TYPE, toIncident, toTimelineEntry } from "./incidents.mappers";
 import type { CreateIncidentInput, IncidentFilter, TimelineEntryInput, UpdateIncidentInput } from "./incidents.input";
 import type { Incident } from "./incidents.type";
@@ -88,10 +95,53 @@ export async function createIncident(tx: Tx, viewer: ViewerIdentity, input: Crea
     })
     .returning();
   if (!row) throw new Error("insert returned no row");
+  await recordRevision(tx, viewer, row, RevisionAction.CREATE, "Created");
   await appendChanges(tx, Stream.INCIDENT, [
     { record: "incident", id: row.id, subject: row.id, kind: ChangeKind.CREATED },
   ]);
   return toIncident(row);
+}
+
+/** The state an incident row holds (what its latest revision records). */
+function stateOf(r: typeof incidents.$inferSelect): IncidentState {
+  return {
+    title: r.title,
+    description: r.description,
+    rsitClass: r.rsitClass,
+    rsitType: r.rsitType,
+    severity: r.severity,
+    status: r.status,
+    sectors: r.sectors,
+    countries: r.countries,
+    occurredAt: r.occurredAt?.toISOString() ?? null,
+    detectedAt: r.detectedAt?.toISOString() ?? null,
+    reportedAt: r.reportedAt?.toISOString() ?? null,
+    marking: { tlp: r.tlp, audienceOrgIds: r.audienceOrgs, audienceGroupIds: r.audienceGroups },
+  };
+}
+
+/** Appends an incident's immutable revision: its whole state now, under its marking now. */
+async function recordRevision(
+  tx: Tx,
+  viewer: ViewerIdentity,
+  row: typeof incidents.$inferSelect,
+  action: RevisionAction,
+  reason: string,
+) {
+  await tx.insert(incidentRevisions).values({
+    incidentId: row.id,
+    number: row.revision,
+    ownerOrgId: row.ownerOrgId,
+    tlp: row.tlp,
+    audienceOrgs: row.audienceOrgs,
+    audienceGroups: row.audienceGroups,
+    action,
+    reason,
+    state: stateOf(row),
+    authorAccountId: viewer.accountId,
+    authorOrgId: viewer.organizationId,
+    recordedAt: row.updatedAt,
+  });
 }
 
 /**
@@ -122,8 +172,11 @@ export async function updateIncident(
   viewer: ViewerIdentity,
   globalId: string,
   input: UpdateIncidentInput,
+  reasonText = "Updated",
 ): Promise<Incident> {
   const current = await ownIncident(tx, viewer, globalId);
+  const reason = reasonText.trim();
+  if (reason.length < 1 || reason.length > 2000) throw badInput("reason", "must be 1 to 2000 characters");
   if ((input.rsitClass == null) !== (input.rsitType == null))
     throw badInput(
       input.rsitClass == null ? "input.rsitClass" : "input.rsitType",
@@ -152,11 +205,13 @@ export async function updateIncident(
       ...(input.countries != null ? { countries: countries(input.countries) } : {}),
       ...times,
       ...(m ? { tlp: m.tlp, audienceOrgs: m.audienceOrgs, audienceGroups: m.audienceGroups } : {}),
+      revision: current.revision + 1,
       updatedAt: new Date(),
     })
     .where(eq(incidents.id, current.id))
     .returning();
   if (!row) throw new Error("update returned no row");
+  await recordRevision(tx, viewer, row, RevisionAction.REVISE, reason);
   await appendChanges(tx, Stream.INCIDENT, [
     { record: "incident", id: row.id, subject: row.id, kind: ChangeKind.UPDATED, prev: prevMarkingOf(current) },
   ]);

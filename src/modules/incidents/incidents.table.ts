@@ -2,16 +2,21 @@ import { sql } from "drizzle-orm";
 import {
   bigint,
   index,
+  integer,
+  jsonb,
   pgEnum,
   pgTable,
   primaryKey,
   text,
   timestamp,
   type AnyPgColumn,
+  uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
 import { observables } from "../indicators/indicators.table";
-import { accounts, markingColumns } from "../access/access.table";
+import type { StoredMarking } from "../history";
+import { revisionActionEnum } from "../history/history.table";
+import { accounts, markingColumns, organizations } from "../access/access.table";
 import { INCIDENT_SEVERITIES, INCIDENT_STATUSES } from "./incidents.enums";
 
 export const ACTOR_KINDS = ["THREAT_ACTOR", "INTRUSION_SET"] as const;
@@ -75,6 +80,8 @@ export const incidents = pgTable(
     occurredAt: timestamp("occurred_at", { withTimezone: true, precision: 3 }),
     detectedAt: timestamp("detected_at", { withTimezone: true, precision: 3 }),
     reportedAt: timestamp("reported_at", { withTimezone: true, precision: 3 }),
+    /** The number of the latest revision (see incident_revisions). */
+    revision: integer("revision").notNull().default(1),
     createdBy: uuid("created_by")
       .notNull()
       .references(() => accounts.id),
@@ -123,4 +130,48 @@ export const incidentIndicators = pgTable(
     addedAt: timestamp("added_at", { withTimezone: true, precision: 3 }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.incidentId, t.observableId] })],
+);
+
+/** Everything a revision of an incident can change: the whole state after that revision. */
+export interface IncidentState {
+  title: string;
+  description: string;
+  rsitClass: string;
+  rsitType: string;
+  severity: string;
+  status: string;
+  sectors: string[];
+  countries: string[];
+  occurredAt: string | null;
+  detectedAt: string | null;
+  reportedAt: string | null;
+  marking: StoredMarking;
+}
+
+/**
+ * Immutable revisions of incidents, as for assessments: each holds the whole state after it and
+ * the marking it was made under, so a change of marking is a recorded revision like any other and
+ * a viewer sees only the revisions it may see. Triggers refuse UPDATE, DELETE and TRUNCATE.
+ */
+export const incidentRevisions = pgTable(
+  "incident_revisions",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    incidentId: uuid("incident_id")
+      .notNull()
+      .references(() => incidents.id),
+    number: integer("number").notNull(),
+    ...markingColumns(),
+    action: revisionActionEnum("action").notNull(),
+    reason: text("reason").notNull(),
+    state: jsonb("state").$type<IncidentState>().notNull(),
+    authorAccountId: uuid("author_account_id")
+      .notNull()
+      .references(() => accounts.id),
+    authorOrgId: uuid("author_org_id")
+      .notNull()
+      .references(() => organizations.id),
+    recordedAt: timestamp("recorded_at", { withTimezone: true, precision: 3 }).notNull(),
+  },
+  (t) => [uniqueIndex("incident_revisions_number_key").on(t.incidentId, t.number)],
 );

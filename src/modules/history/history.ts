@@ -1,0 +1,83 @@
+import { toGlobalId } from "../../shared/ids";
+import type { Marking } from "../access/access.type";
+import type { Tlp } from "../access/tlp";
+import { RevisionAction } from "./revision-action";
+import { Revision, type FieldChange } from "./revision.type";
+
+/** A record's marking as a revision stores it. */
+export interface StoredMarking {
+  tlp: Tlp;
+  audienceOrgIds: string[];
+  audienceGroupIds: string[];
+}
+
+export const markingOf = (ownerDbId: string, m: StoredMarking): Marking => ({
+  tlp: m.tlp as Tlp,
+  ownerDbId,
+  audienceOrgDbIds: m.audienceOrgIds,
+  audienceGroupDbIds: m.audienceGroupIds,
+});
+
+/** The audience is shown to the owner only, as `Marking.audienceOrganizations` is. */
+export function presentMarking(viewerOrgId: string, ownerDbId: string, m: StoredMarking) {
+  return viewerOrgId === ownerDbId
+    ? {
+        tlp: m.tlp,
+        audienceOrganizationIds: m.audienceOrgIds.map((id) => toGlobalId("Organization", id)),
+        audienceGroupIds: m.audienceGroupIds.map((id) => toGlobalId("SharingGroup", id)),
+      }
+    : { tlp: m.tlp };
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/** The fields of `next` that differ from `prev` (all of them when there is no `prev`), in key order. */
+export function diff<S extends object>(prev: S | null, next: S): FieldChange[] {
+  const out: FieldChange[] = [];
+  for (const [field, value] of Object.entries(next)) {
+    const old: unknown = prev ? (prev as Record<string, unknown>)[field] : null;
+    if (!prev || !same(old, value)) out.push({ field, old: old ?? null, new: value });
+  }
+  return out;
+}
+
+/** What a stored revision row holds, whatever the record. */
+export interface RevisionRow<S> {
+  ownerOrgId: string;
+  authorAccountId: string;
+  authorOrgId: string;
+  action: RevisionAction;
+  reason: string;
+  recordedAt: Date;
+  state: S;
+}
+
+/**
+ * A viewer's history: the revisions it may see (the caller loads only those), numbered among
+ * themselves, each compared with the one before it in that history (the first as a creation), so
+ * that nothing shows of the revisions left out. `present` turns a state into what the viewer may
+ * see of it (references it may not see null or left out, the audience only for the owner).
+ */
+export async function historyOf<S extends { marking: StoredMarking }>(
+  rows: readonly RevisionRow<S>[],
+  present: (s: S, ownerDbId: string) => Promise<Record<string, unknown>> | Record<string, unknown>,
+): Promise<Revision[]> {
+  const shown = await Promise.all(rows.map((r) => present(r.state, r.ownerOrgId)));
+  let before: Record<string, unknown> | null = null;
+  return rows.map((r, i) => {
+    const now = shown[i] ?? {};
+    const changes = diff(before, now);
+    before = now;
+    return Object.assign(new Revision(), {
+      ownerDbId: r.ownerOrgId,
+      authorAccountDbId: r.authorAccountId,
+      authorOrgDbId: r.authorOrgId,
+      number: i + 1,
+      action: i === 0 ? RevisionAction.CREATE : r.action,
+      reason: r.reason,
+      recordedAt: r.recordedAt,
+      marking: markingOf(r.ownerOrgId, r.state.marking),
+      changes,
+    });
+  });
+}

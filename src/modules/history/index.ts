@@ -1,0 +1,4 @@
+export { diff, historyOf, markingOf, presentMarking, type RevisionRow, type StoredMarking } from "./history";
+export { FieldChange, Revision } from "./revision.type";
+export { RevisionAction, REVISION_ACTIONS } from "./revision-action";
+export { RevisionResolver } from "./revision.resolver";

@@ -1,0 +1,23 @@
+import { Ctx, FieldResolver, Resolver, Root } from "type-graphql";
+import type { Context } from "../../context";
+import { notFound } from "../../shared/errors";
+import { Account, Organization } from "../access/access.type";
+import { Revision } from "./revision.type";
+
+@Resolver(() => Revision)
+export class RevisionResolver {
+  @FieldResolver(() => Organization, { description: "The organisation whose analyst made it." })
+  async authorOrganization(@Root() r: Revision, @Ctx() ctx: Context): Promise<Organization> {
+    const org = await ctx.loaders.organization.load(r.authorOrgDbId);
+    if (!org) throw notFound("Organization");
+    return org;
+  }
+
+  @FieldResolver(() => Account, {
+    nullable: true,
+    description: "The account that made it: shown to its own organisation and the operator's admins, null to others.",
+  })
+  author(@Root() r: Revision, @Ctx() ctx: Context): Promise<Account | null> {
+    return ctx.loaders.account.load(r.authorAccountDbId);
+  }
+}
