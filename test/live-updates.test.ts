@@ -507,13 +507,24 @@ describe("indicatorEvents", () => {
     expect(r.errors?.[0]?.message).toMatch(/WebSocket/);
   });
 
-  it("closes an idle subscription's socket with 4403 once its token is revoked elsewhere", async () => {
+  it("closes every idle socket of a token with 4403 once it is revoked elsewhere, and only those", async () => {
     const reader = await hub.world.account(xb, "READER");
-    const sub = await subscribe(connect(hub.wsUrl, reader.token));
+    const other = await hub.world.account(xb, "READER");
+    // Three sockets share the token (as a sensor fleet does); one socket has a token of its own.
+    const subs = await Promise.all([1, 2, 3].map(() => subscribe(connect(hub.wsUrl, reader.token))));
+    const bystander = await subscribe(connect(hub.wsUrl, other.token));
     // Revoked straight in the database, as another node would: no cache here is told.
     await hub.database.db.update(apiTokens).set({ revokedAt: new Date() }).where(eq(apiTokens.id, reader.tokenId));
-    await sub.until((r) => r.closeCode !== undefined, "the socket to close");
-    expect(sub.closeCode).toBe(CloseCode.Forbidden);
+    for (const sub of subs) {
+      await sub.until((r) => r.closeCode !== undefined, "the socket to close");
+      expect(sub.closeCode).toBe(CloseCode.Forbidden);
+    }
+    // The other token's socket still delivers.
+    const feed = await createFeed(hub.database, xa);
+    const value = domain("bystander");
+    await writeReports(hub.database, feed, [{ value }]);
+    await bystander.untilValue(value, "CREATED");
+    expect(bystander.closeCode).toBeUndefined();
   });
 
   it("closes the socket with 4403 once the token expires", async () => {
