@@ -20,8 +20,8 @@ import { createEmptyPostgresDatabase, gql, TARGET } from "./harness";
 // `npm run` scripts run. A start loads TypeScript through tsx and opens PGlite: several seconds on a
 // busy machine, hence the generous timeouts.
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const START_MS = 90_000;
-const SLOW = 240_000;
+const START_MS = 180_000;
+const SLOW = 360_000;
 
 /** Every variable the hub reads: dropped from the inherited environment so only the test's own count. */
 const HUB_VARIABLES = new Set([...Object.keys(testConfig()), "DATABASE_URL", "HUB_BOOTSTRAP_TOKEN"]);
