@@ -26,6 +26,8 @@ import {
 import { op, startHub, type SeededAccount, type SeededOrg, type TestHub } from "./harness";
 
 let statements = 0;
+/** Every statement the hub issued (token checks aside), in order. */
+const queries: string[] = [];
 let hub: TestHub;
 let xa: SeededOrg;
 let xb: SeededOrg;
@@ -61,7 +63,16 @@ async function refusal(p: Promise<unknown>): Promise<string> {
 }
 
 beforeAll(async () => {
-  hub = await startHub({}, { onQuery: (q) => void (q.includes('"api_tokens"') || statements++) });
+  hub = await startHub(
+    {},
+    {
+      onQuery: (q) => {
+        if (q.includes('"api_tokens"')) return;
+        statements++;
+        queries.push(q);
+      },
+    },
+  );
   xa = await hub.world.org("MEMBER_STATE");
   xb = await hub.world.org("MEMBER_STATE");
   xc = await hub.world.org("MEMBER_STATE");
@@ -623,6 +634,17 @@ describe("reading many", () => {
     };
     await count(5);
     expect(await count(40)).toBe(await count(5));
+  });
+
+  it("counts the assessments only when totalCount is asked for", async () => {
+    const counts = async (query: string) => {
+      const from = queries.length;
+      const r = await hub.gql(xcReader.token, query);
+      expect(r.errors).toBeUndefined();
+      return queries.slice(from).filter((q) => /select count\(\*\) from "assessments"/.test(q)).length;
+    };
+    expect(await counts("{ assessments(first: 3) { edges { node { id } } } }")).toBe(0);
+    expect(await counts("{ assessments(first: 3) { totalCount edges { node { id } } } }")).toBe(1);
   });
 });
 

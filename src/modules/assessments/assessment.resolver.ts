@@ -141,7 +141,15 @@ export class AssessmentResolver {
     @Ctx() ctx: Context,
   ) {
     const c = await listAssessments(ctx.services.db, viewerOf(ctx), filter, page, ctx.services.config.MAX_PAGE_SIZE);
-    return { ...c, totalCount: c.totalCount, edges: c.edges.map((e) => ({ ...e, node: toAssessment(e.node) })) };
+    return {
+      edges: c.edges.map((e) => ({ ...e, node: toAssessment(e.node) })),
+      pageInfo: c.pageInfo,
+      // Read only when the operation asks for it: reading the getter starts the count, over every
+      // assessment the filter lets through (and a count nobody awaits must not be started at all).
+      get totalCount() {
+        return c.totalCount;
+      },
+    };
   }
 
   @Query(() => AssessmentScales, { description: "Likelihood bands and state-responsibility levels." })
