@@ -2,6 +2,7 @@ import { and, asc, eq, inArray } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import type { Db } from "../../db/client";
 import { byKey, grouped, type LoadersOf } from "../../shared/loaders";
+import { inUuids, uuidList } from "../../shared/prepared";
 import {
   accounts,
   contacts,
@@ -22,6 +23,16 @@ export interface LoaderDeps {
   readonly viewer: ViewerIdentity;
 }
 
+/** Organisations by id, prepared once per database: nearly every read names an owner. */
+const organizationsByDb = new WeakMap<Db, ReturnType<typeof prepareOrganizations>>();
+const prepareOrganizations = (db: Db) =>
+  db.select().from(organizations).where(inUuids(organizations.id)).prepare("organizations_by_id");
+function organizationsById(db: Db) {
+  let q = organizationsByDb.get(db);
+  if (!q) organizationsByDb.set(db, (q = prepareOrganizations(db)));
+  return q;
+}
+
 /**
  * The access module's loaders, one factory each, made per operation and viewer (on first use, see
  * `lazyLoaders`). Every loader answers only with what this viewer may see; a key it may not see
@@ -30,13 +41,7 @@ export interface LoaderDeps {
 export const accessLoaders = {
   organization: ({ db }: LoaderDeps) =>
     byKey(
-      async (ids: readonly string[]) =>
-        (
-          await db
-            .select()
-            .from(organizations)
-            .where(inArray(organizations.id, [...ids]))
-        ).map(toOrganization),
+      async (ids: readonly string[]) => (await organizationsById(db).execute(uuidList(ids))).map(toOrganization),
       (o) => o.dbId,
     ),
   account: ({ db, viewer }: LoaderDeps) =>

@@ -4,6 +4,7 @@ import type { Db, Tx } from "../../db/client";
 import { badInput, conflict, forbidden, notFound } from "../../shared/errors";
 import { idOf, toGlobalId } from "../../shared/ids";
 import { paginate, type PageArgs } from "../../shared/pagination";
+import { perViewer } from "../../shared/prepared";
 import { Role } from "../access/access.enums";
 import { resolveMarking, type ResolvedMarking } from "../access/marking.service";
 import { visibleTo } from "../access/tlp";
@@ -607,31 +608,53 @@ export function listAssessments(
 export async function assessmentAsOf(db: Db, viewer: ViewerIdentity, globalId: string, asOf: Date) {
   const id = idOf(TYPE.Assessment, globalId);
   if (!id) return null;
-  const [hit] = await db
-    .select({ assessment: assessments, revision: assessmentRevisions })
-    .from(assessments)
-    .innerJoin(
-      assessmentRevisions,
-      sql`${assessmentRevisions.id} = (select r.id from ${assessmentRevisions} r where r.assessment_id = ${assessments.id} and r.recorded_at <= ${asOf.toISOString()}::timestamptz order by r.number desc limit 1)`,
-    )
-    .where(and(eq(assessments.id, id), assessmentVisibleTo(viewer), visibleTo(viewer, assessmentRevisions)));
+  const [hit] = await asOfStatements.assessment(db, viewer).execute({ id, asOf: asOf.toISOString() });
   return hit ?? null;
 }
+
+/** The as-of reads, prepared once per viewer (see `perViewer`); the id and the time are parameters. */
+const asOfStatements = {
+  assessment: perViewer((db: Db, viewer: ViewerIdentity) =>
+    db
+      .select({ assessment: assessments, revision: assessmentRevisions })
+      .from(assessments)
+      .innerJoin(
+        assessmentRevisions,
+        sql`${assessmentRevisions.id} = (select r.id from ${assessmentRevisions} r where r.assessment_id = ${assessments.id} and r.recorded_at <= ${sql.placeholder("asOf")}::timestamptz order by r.number desc limit 1)`,
+      )
+      .where(
+        and(
+          eq(assessments.id, sql.placeholder("id")),
+          assessmentVisibleTo(viewer),
+          visibleTo(viewer, assessmentRevisions),
+        ),
+      )
+      .prepare("assessment_as_of"),
+  ),
+  opinions: perViewer((db: Db, viewer: ViewerIdentity) =>
+    db
+      .select({ opinion: opinions, revision: opinionRevisions })
+      .from(opinions)
+      .innerJoin(
+        opinionRevisions,
+        sql`${opinionRevisions.id} = (select r.id from ${opinionRevisions} r where r.opinion_id = ${opinions.id} and r.recorded_at <= ${sql.placeholder("asOf")}::timestamptz order by r.number desc limit 1)`,
+      )
+      .where(
+        and(
+          eq(opinions.assessmentId, sql.placeholder("assessmentId")),
+          visibleTo(viewer, opinions),
+          visibleTo(viewer, opinionRevisions),
+        ),
+      )
+      .orderBy(asc(opinions.createdAt), asc(opinions.id))
+      .prepare("opinions_as_of"),
+  ),
+};
 
 /**
  * The opinions of an assessment as they stood at `asOf`: each one's revision in force then, when
  * the viewer may see that revision and the opinion as it is now (as for assessments).
  */
 export async function opinionsAsOf(db: Db, viewer: ViewerIdentity, assessmentDbId: string, asOf: Date) {
-  return db
-    .select({ opinion: opinions, revision: opinionRevisions })
-    .from(opinions)
-    .innerJoin(
-      opinionRevisions,
-      sql`${opinionRevisions.id} = (select r.id from ${opinionRevisions} r where r.opinion_id = ${opinions.id} and r.recorded_at <= ${asOf.toISOString()}::timestamptz order by r.number desc limit 1)`,
-    )
-    .where(
-      and(eq(opinions.assessmentId, assessmentDbId), visibleTo(viewer, opinions), visibleTo(viewer, opinionRevisions)),
-    )
-    .orderBy(asc(opinions.createdAt), asc(opinions.id));
+  return asOfStatements.opinions(db, viewer).execute({ assessmentId: assessmentDbId, asOf: asOf.toISOString() });
 }

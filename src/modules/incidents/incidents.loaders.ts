@@ -1,11 +1,23 @@
 import { and, asc, eq, inArray } from "drizzle-orm";
 import type { LoaderContext } from "../../context";
+import type { Db } from "../../db/client";
 import type { LoaderDeps } from "../access/access.loaders";
 import { visibleTo } from "../access/tlp";
+import type { ViewerIdentity } from "../access/viewer";
 import { viewerOf } from "../../context";
 import { byKey, grouped, lazyLoaders, type LoadersOf } from "../../shared/loaders";
+import { inUuids, perViewer, uuidList } from "../../shared/prepared";
 import { incidentIndicators, incidentRevisions, incidents, threatActors, timelineEntries } from "./incidents.table";
 import { toIncident, toThreatActor, toTimelineEntry } from "./incidents.mappers";
+
+/** Actors by id, prepared once per viewer (see `perViewer`): every assessment read loads its actor. */
+const threatActorsById = perViewer((db: Db, viewer: ViewerIdentity) =>
+  db
+    .select()
+    .from(threatActors)
+    .where(and(inUuids(threatActors.id), visibleTo(viewer, threatActors)))
+    .prepare("threat_actors_by_id"),
+);
 
 /**
  * This module's loaders, one factory each; every one answers only with what the viewer may see (a
@@ -14,13 +26,7 @@ import { toIncident, toThreatActor, toTimelineEntry } from "./incidents.mappers"
 export const incidentLoaders = {
   threatActor: ({ db, viewer }: LoaderDeps) =>
     byKey(
-      async (ids: readonly string[]) =>
-        (
-          await db
-            .select()
-            .from(threatActors)
-            .where(and(inArray(threatActors.id, [...ids]), visibleTo(viewer, threatActors)))
-        ).map(toThreatActor),
+      async (ids: readonly string[]) => (await threatActorsById(db, viewer).execute(uuidList(ids))).map(toThreatActor),
       (a) => a.dbId,
     ),
   incident: ({ db, viewer }: LoaderDeps) =>
