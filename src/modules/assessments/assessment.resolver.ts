@@ -4,8 +4,10 @@ import { viewerOf, type Context } from "../../context";
 import { notFound } from "../../shared/errors";
 import { idOf, toGlobalId } from "../../shared/ids";
 import { PageArgsInput } from "../../shared/pagination";
+import { toOrganization } from "../access/access.mappers";
 import { Organization } from "../access/access.type";
 import { incidentLoadersOf } from "../incidents/incidents.loaders";
+import { toThreatActor } from "../incidents/incidents.mappers";
 import { Incident, ThreatActor } from "../incidents/incidents.type";
 import { Indicator } from "../indicators/indicators.type";
 import { AssessmentStatus, OPINION_STANCES } from "./assessments.enums";
@@ -126,7 +128,16 @@ export class AssessmentResolver {
     if (asOf) {
       const hit = await assessmentAsOf(ctx.services.db, viewer, id, asOf);
       if (!hit) throw notFound("Assessment");
-      return toAssessment(hit.assessment, { state: hit.revision.state, revisionNumber: hit.revision.number, asOf });
+      // The statement read the actor (as the viewer may see it) and the owner too: the loaders
+      // that would read them again start with them.
+      incidentLoadersOf(ctx).threatActor.prime(hit.revision.state.actorId, hit.actor && toThreatActor(hit.actor));
+      ctx.loaders.organization.prime(hit.owner.id, toOrganization(hit.owner));
+      return toAssessment(hit.assessment, {
+        state: hit.revision.state,
+        revisionNumber: hit.revision.number,
+        asOf,
+        history: { count: hit.visibleRevisions, firstAt: hit.firstVisibleAt, lastAt: hit.revision.recordedAt },
+      });
     }
     const dbId = idOf(TYPE.Assessment, id);
     const a = dbId ? await assessmentLoadersOf(ctx).assessment.load(dbId) : null;
@@ -311,7 +322,7 @@ export class AssessmentResolver {
 
   @FieldResolver(() => Int, { description: "How many revisions the viewer may see (up to the one shown)." })
   async revision(@Root() a: Assessment, @Ctx() ctx: Context): Promise<number> {
-    return (await assessmentHistory(ctx, a)).length;
+    return a.history ? a.history.count : (await assessmentHistory(ctx, a)).length;
   }
 
   @FieldResolver(() => [Revision], { description: "The revisions the viewer may see, oldest first." })
@@ -321,12 +332,12 @@ export class AssessmentResolver {
 
   @FieldResolver(() => GraphQLDateTime, { description: "When the first revision the viewer may see was recorded." })
   async createdAt(@Root() a: Assessment, @Ctx() ctx: Context): Promise<Date> {
-    return edgeOf(await assessmentHistory(ctx, a), "first").recordedAt;
+    return a.history ? a.history.firstAt : edgeOf(await assessmentHistory(ctx, a), "first").recordedAt;
   }
 
   @FieldResolver(() => GraphQLDateTime, { description: "When the revision shown was recorded." })
   async updatedAt(@Root() a: Assessment, @Ctx() ctx: Context): Promise<Date> {
-    return edgeOf(await assessmentHistory(ctx, a), "last").recordedAt;
+    return a.history ? a.history.lastAt : edgeOf(await assessmentHistory(ctx, a), "last").recordedAt;
   }
 
   @FieldResolver(() => [Opinion], { description: "Opinions the viewer may see (as they stood at `asOf`)." })

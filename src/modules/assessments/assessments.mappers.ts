@@ -7,7 +7,12 @@ import type { AssessmentState, OpinionState } from "./state";
 /** An assessment as it stands now, or (`state` and `revisionNumber` of a past revision) as it stood. */
 export function toAssessment(
   r: AssessmentRow,
-  past?: { state: AssessmentState; revisionNumber: number; asOf: Date },
+  past?: {
+    state: AssessmentState;
+    revisionNumber: number;
+    asOf: Date;
+    history?: { count: number; firstAt: Date; lastAt: Date };
+  },
 ): Assessment {
   const state = past?.state ?? stateOfRow(r);
   return Object.assign(new Assessment(), {
@@ -18,6 +23,7 @@ export function toAssessment(
     subjectActorDbId: r.subjectActorId,
     state,
     revisionNumber: past?.revisionNumber ?? r.revision,
+    history: past?.history ?? null,
     subjectKind: r.subjectKind,
     campaignName: r.subjectName,
     campaignStixId: r.subjectStixId,

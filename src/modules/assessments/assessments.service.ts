@@ -1,11 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { and, asc, count, eq, inArray, sql, type SQL } from "drizzle-orm";
+import { alias } from "drizzle-orm/pg-core";
 import type { Db, Tx } from "../../db/client";
 import { badInput, conflict, forbidden, notFound } from "../../shared/errors";
 import { idOf, toGlobalId } from "../../shared/ids";
 import { paginate, type PageArgs } from "../../shared/pagination";
 import { perViewer } from "../../shared/prepared";
 import { Role } from "../access/access.enums";
+import { organizations } from "../access/access.table";
 import { resolveMarking, type ResolvedMarking } from "../access/marking.service";
 import { visibleTo } from "../access/tlp";
 import { assertRole, type ViewerIdentity } from "../access/viewer";
@@ -604,6 +606,10 @@ export function listAssessments(
  * The revision in force at `asOf`, and the assessment row, when the viewer may see both the
  * assessment as it is now and that revision; null otherwise (before the first revision, or under a
  * marking the viewer was not given), so an as-of read shows nothing a current read would not.
+ * The same statement brings what an as-of read is usually asked for besides: the actor the
+ * revision names (null when the viewer may not see it), the owner organisation, and the viewer's
+ * history up to that revision (how many revisions it may see, the first one's time), so that one
+ * statement answers a whole as-of read.
  */
 export async function assessmentAsOf(db: Db, viewer: ViewerIdentity, globalId: string, asOf: Date) {
   const id = idOf(TYPE.Assessment, globalId);
@@ -612,15 +618,31 @@ export async function assessmentAsOf(db: Db, viewer: ViewerIdentity, globalId: s
   return hit ?? null;
 }
 
+const asOfActor = alias(threatActors, "as_of_actor");
+const seen = alias(assessmentRevisions, "seen_revision");
+
 /** The as-of reads, prepared once per viewer (see `perViewer`); the id and the time are parameters. */
 const asOfStatements = {
-  assessment: perViewer((db: Db, viewer: ViewerIdentity) =>
-    db
-      .select({ assessment: assessments, revision: assessmentRevisions })
+  assessment: perViewer((db: Db, viewer: ViewerIdentity) => {
+    const history = sql`from ${assessmentRevisions} ${sql.identifier("seen_revision")} where ${seen.assessmentId} = ${assessments.id} and ${seen.number} <= ${assessmentRevisions.number} and ${visibleTo(viewer, seen)}`;
+    return db
+      .select({
+        assessment: assessments,
+        revision: assessmentRevisions,
+        actor: asOfActor,
+        owner: organizations,
+        visibleRevisions: sql<number>`(select count(*)::int ${history})`.mapWith(Number),
+        firstVisibleAt: sql<Date>`(select min(${seen.recordedAt}) ${history})`.mapWith(assessmentRevisions.recordedAt),
+      })
       .from(assessments)
       .innerJoin(
         assessmentRevisions,
         sql`${assessmentRevisions.id} = (select r.id from ${assessmentRevisions} r where r.assessment_id = ${assessments.id} and r.recorded_at <= ${sql.placeholder("asOf")}::timestamptz order by r.number desc limit 1)`,
+      )
+      .innerJoin(organizations, eq(organizations.id, assessments.ownerOrgId))
+      .leftJoin(
+        asOfActor,
+        and(eq(asOfActor.id, sql`(${assessmentRevisions.state} ->> 'actorId')::uuid`), visibleTo(viewer, asOfActor)),
       )
       .where(
         and(
@@ -629,8 +651,8 @@ const asOfStatements = {
           visibleTo(viewer, assessmentRevisions),
         ),
       )
-      .prepare("assessment_as_of"),
-  ),
+      .prepare("assessment_as_of");
+  }),
   opinions: perViewer((db: Db, viewer: ViewerIdentity) =>
     db
       .select({ opinion: opinions, revision: opinionRevisions })

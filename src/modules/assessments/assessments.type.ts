@@ -57,6 +57,12 @@ export class Assessment extends Node {
   state: AssessmentState;
   /** The true number of the revision shown (the latest, or the one in force at `asOf`). */
   revisionNumber: number;
+  /**
+   * The viewer's history up to the revision shown, when the read that made this object already
+   * knows it (an as-of read does): how many revisions it may see, the first one's and the shown
+   * one's times. Otherwise the resolvers load the history.
+   */
+  history: { count: number; firstAt: Date; lastAt: Date } | null;
   @Field(() => SubjectKind)
   subjectKind: SubjectKind;
   @Field(() => String, { nullable: true, description: "CAMPAIGN subjects: the campaign's name." })
