@@ -56,10 +56,11 @@ const present = <T extends { id: string }>(items: readonly (T | null | Error)[])
 /** What a viewer may see of a state, for comparing revisions: references it may not see are null or left out. */
 async function presentAssessmentState(ctx: Context, s: AssessmentState, ownerDbId: string) {
   const il = incidentLoadersOf(ctx);
+  // Most states name no evidence incident or indicator: no loader call (and no promise) for those.
   const [actor, incidents, indicators] = await Promise.all([
     il.threatActor.load(s.actorId),
-    il.incident.loadMany(s.evidenceIncidentIds),
-    ctx.loaders.indicator.loadMany(s.evidenceIndicatorIds),
+    s.evidenceIncidentIds.length ? il.incident.loadMany(s.evidenceIncidentIds) : [],
+    s.evidenceIndicatorIds.length ? ctx.loaders.indicator.loadMany(s.evidenceIndicatorIds) : [],
   ]);
   return {
     actor: actor?.id ?? null,

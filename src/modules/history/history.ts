@@ -29,7 +29,9 @@ export function presentMarking(viewerOrgId: string, ownerDbId: string, m: Stored
     : { tlp: m.tlp };
 }
 
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+/** Equal as JSON; two equal primitives need no serialising (most fields of most revisions). */
+const same = (a: unknown, b: unknown) =>
+  a === b || (typeof a === "object" && typeof b === "object" && JSON.stringify(a) === JSON.stringify(b));
 
 /** The fields of `next` that differ from `prev` (all of them when there is no `prev`), in key order. */
 export function diff<S extends object>(prev: S | null, next: S): FieldChange[] {
