@@ -153,8 +153,14 @@ export class AssessmentResolver {
     @Ctx() ctx: Context,
   ) {
     const c = await listAssessments(ctx.services.db, viewerOf(ctx), filter, page, ctx.services.config.MAX_PAGE_SIZE);
+    // The page came with each assessment's actor and owner: the loaders start with them.
+    const actors = incidentLoadersOf(ctx).threatActor;
+    for (const { node } of c.edges) {
+      actors.prime(node.actor.id, toThreatActor(node.actor));
+      ctx.loaders.organization.prime(node.owner.id, toOrganization(node.owner));
+    }
     return {
-      edges: c.edges.map((e) => ({ ...e, node: toAssessment(e.node) })),
+      edges: c.edges.map((e) => ({ ...e, node: toAssessment(e.node.assessment) })),
       pageInfo: c.pageInfo,
       // Read only when the operation asks for it: reading the getter starts the count, over every
       // assessment the filter lets through (and a count nobody awaits must not be started at all).

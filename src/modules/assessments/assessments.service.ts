@@ -577,7 +577,13 @@ function filterSql(viewer: ViewerIdentity, f: AssessmentFilter | null | undefine
   return and(...where);
 }
 
-/** Assessments the viewer may see, oldest first; counts and filters see nothing else. */
+const listActor = alias(threatActors, "listed_actor");
+
+/**
+ * Assessments the viewer may see, oldest first; counts and filters see nothing else. Each comes
+ * with its actor and owner organisation (a visible assessment's actor is visible: the access rule
+ * requires it), which a page nearly always shows, so the loaders can start with them.
+ */
 export function listAssessments(
   db: Db,
   viewer: ViewerIdentity,
@@ -590,11 +596,13 @@ export function listAssessments(
     args,
     maxPageSize,
     orderBy: [assessments.createdAt, assessments.id],
-    keyOf: (a: AssessmentRow) => [a.createdAt.toISOString(), a.id],
+    keyOf: (r: { assessment: AssessmentRow }) => [r.assessment.createdAt.toISOString(), r.assessment.id],
     fetch: (after, limit) =>
       db
-        .select()
+        .select({ assessment: assessments, actor: listActor, owner: organizations })
         .from(assessments)
+        .innerJoin(listActor, eq(listActor.id, assessments.actorId))
+        .innerJoin(organizations, eq(organizations.id, assessments.ownerOrgId))
         .where(and(where, after))
         .orderBy(asc(assessments.createdAt), asc(assessments.id))
         .limit(limit),
