@@ -38,6 +38,8 @@ const schema = z.object({
   EVENT_RETENTION_HOURS: z.coerce.number().positive().default(168),
   EVENT_BUFFER_SIZE: int(1).default(10_000),
   EVENT_POLL_MS: int(50).default(2000),
+  /** Trends: a cell built from fewer distinct contributing organisations is suppressed (a scope may raise it). */
+  TRENDS_K: int(2).max(100).default(3),
   /** Read by src/modules/incidents/taxonomy.ts when it loads (validated here first by main.ts). */
   TAXONOMY_DIR: z.string().optional(),
 });

@@ -10,6 +10,7 @@ import { auditResolvers } from "./modules/audit";
 import { indicatorResolvers } from "./modules/indicators";
 import { incidentResolvers } from "./modules/incidents";
 import { assessmentResolvers } from "./modules/assessments";
+import { trendsResolvers } from "./modules/trends";
 import { viewerOf } from "./context";
 import { fromGlobalId } from "./shared/ids";
 
@@ -50,6 +51,7 @@ export async function buildHubSchema(): Promise<{ schema: GraphQLSchema; publicS
       ...indicatorResolvers,
       ...incidentResolvers,
       ...assessmentResolvers,
+      ...trendsResolvers,
     ],
     validate: false,
     emitSchemaFile: false,

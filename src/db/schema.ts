@@ -6,3 +6,4 @@ export * from "../modules/realtime/realtime.table";
 export * from "../modules/history/history.table";
 export * from "../modules/incidents/incidents.table";
 export * from "../modules/assessments/assessments.table";
+export * from "../modules/trends/trends.table";

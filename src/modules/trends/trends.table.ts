@@ -1,0 +1,92 @@
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  boolean,
+  date,
+  integer,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uuid,
+} from "drizzle-orm/pg-core";
+import { organizations } from "../access/access.table";
+import { observableTypeEnum } from "../indicators/indicators.table";
+import { incidentSeverityEnum } from "../incidents/incidents.table";
+import { INDICATOR_METRICS, TRENDS_CONSENTS } from "./trends.enums";
+
+export const trendsConsentEnum = pgEnum("trends_consent", TRENDS_CONSENTS);
+export const trendIndicatorMetricEnum = pgEnum("trend_indicator_metric", INDICATOR_METRICS);
+
+/**
+ * Per organisation: what it lets the hub count (its admins set it), and for a regional body the k
+ * its scope uses when higher than the operator's. No row means the defaults.
+ */
+export const trendsSettings = pgTable("trends_settings", {
+  organizationId: uuid("organization_id")
+    .primaryKey()
+    .references(() => organizations.id),
+  consent: trendsConsentEnum("consent").notNull().default("ALL_BUT_RED"),
+  /** Regional bodies only: k for their scope, never below the operator's TRENDS_K. */
+  scopeK: integer("scope_k"),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+/*
+ * The rollups below are written ONLY by statement-level triggers on reports, sightings and
+ * incidents (drizzle/*_trend_rollup_triggers.sql), never by application code. Each row counts the
+ * records of one contributing organisation on one UTC day with one set of dimension values; RED
+ * and revoked records are never in them. `amber` says whether the records are AMBER or
+ * AMBER_STRICT (else CLEAR or GREEN), so that consent can be applied when reading, and a change of
+ * consent takes effect at once. The contributing organisation stays in the key because distinct
+ * contributors over a week or a month cannot be summed from daily counts. No foreign keys: the
+ * triggers run inside every ingest chunk, and each would cost a check per row.
+ */
+
+/** Indicator reports (INDICATORS) and sightings (SIGHTINGS) per day, organisation, band and observable type. */
+export const trendIndicatorRollup = pgTable(
+  "trend_indicator_rollup",
+  {
+    metric: trendIndicatorMetricEnum("metric").notNull(),
+    day: date("day", { mode: "string" }).notNull(),
+    orgId: uuid("org_id").notNull(),
+    amber: boolean("amber").notNull(),
+    observableType: observableTypeEnum("observable_type").notNull(),
+    n: bigint("n", { mode: "number" }).notNull(),
+  },
+  (t) => [
+    primaryKey({ name: "trend_indicator_rollup_pk", columns: [t.metric, t.day, t.orgId, t.amber, t.observableType] }),
+  ],
+);
+
+/**
+ * Incidents per day, organisation, band, RSIT class, severity, and the (sorted, distinct) sets of
+ * sectors and countries: kept as sets so that a count without a sector grouping counts each
+ * incident once, and one by sector counts it in each of its sectors.
+ */
+export const trendIncidentRollup = pgTable(
+  "trend_incident_rollup",
+  {
+    day: date("day", { mode: "string" }).notNull(),
+    orgId: uuid("org_id").notNull(),
+    amber: boolean("amber").notNull(),
+    rsitClass: text("rsit_class").notNull(),
+    severity: incidentSeverityEnum("severity").notNull(),
+    sectors: text("sectors")
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+    countries: text("countries")
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+    n: bigint("n", { mode: "number" }).notNull(),
+  },
+  (t) => [
+    primaryKey({
+      name: "trend_incident_rollup_pk",
+      columns: [t.day, t.orgId, t.amber, t.rsitClass, t.severity, t.sectors, t.countries],
+    }),
+  ],
+);
