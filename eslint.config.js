@@ -19,4 +19,12 @@ export default tseslint.config(
       "no-console": "error",
     },
   },
+  {
+    // The /trends page's script runs in the browser as a classic script, with Chart.js's UMD global.
+    files: ["src/modules/trends/page/*.js"],
+    languageOptions: {
+      sourceType: "script",
+      globals: { window: "readonly", document: "readonly", fetch: "readonly", Option: "readonly", Chart: "readonly" },
+    },
+  },
 );

@@ -252,3 +252,70 @@ export const DEMO_FEEDS: DemoFeed[] = [
     files: ["misp-events/pymisp-tests/57c4445b-c548-4654-af0b-4be3950d210f.json"],
   },
 ];
+
+type Consent = "NONE" | "UP_TO_GREEN" | "ALL_BUT_RED";
+
+/** Trends consent, varied on purpose (everyone else keeps the default, ALL_BUT_RED). */
+export const DEMO_TRENDS_CONSENT: Record<string, Consent> = { xb: "UP_TO_GREEN", xd: "NONE" };
+
+export interface DemoIncident {
+  key: string;
+  org: string;
+  title: string;
+  rsitClass: string;
+  rsitType: string;
+  severity: "LOW" | "MEDIUM" | "HIGH" | "SEVERE";
+  sectors: string[];
+  countries: string[];
+  tlp: "CLEAR" | "GREEN" | "AMBER" | "AMBER_STRICT" | "RED";
+  /** Whole weeks before the seeding week (1: last week), and the day in that week (0: Monday). */
+  weeksAgo: number;
+  day: number;
+}
+
+const INCIDENT_KINDS = [
+  ["fraud", "phishing", "Credential phishing against ministry staff"],
+  ["malicious-code", "infected-system", "Ransomware on municipal servers"],
+  ["availability", "ddos", "DDoS on the national e-government portal"],
+  ["intrusions", "system-compromise", "Compromised mail gateway"],
+  ["information-gathering", "scanner", "Scanning of energy SCADA ranges"],
+] as const;
+const SEVERITIES = ["LOW", "MEDIUM", "MEDIUM", "HIGH", "SEVERE"] as const;
+const TLPS = ["GREEN", "GREEN", "GREEN", "CLEAR", "AMBER", "AMBER_STRICT", "RED"] as const;
+const SECTORS = ["energy", "government", "health", "telecom", "finance"] as const;
+
+/**
+ * Incidents of the five member states over the twelve weeks before the demo is loaded, one to
+ * three per state and week, at every TLP: enough for the /trends page to show the Northern
+ * Cooperation Council's weeks (three contributing members, k = 3) with some cells suppressed.
+ * Deterministic: the same list on every load.
+ */
+export function demoIncidents(): DemoIncident[] {
+  const out: DemoIncident[] = [];
+  for (const org of ["xa", "xb", "xc", "xd", "xe"])
+    for (let weeksAgo = 1; weeksAgo <= 12; weeksAgo++) {
+      const h = createHash("sha256").update(`demo incidents ${org} ${weeksAgo}`).digest();
+      const n = 1 + ((h[0] ?? 0) % 3);
+      for (let i = 0; i < n; i++) {
+        const b = (j: number) => h[1 + i * 6 + j] ?? 0;
+        // Each state's first incident of a week is of that week's common kind (a wave across the
+        // region), the others of any kind.
+        const kind = i === 0 ? weeksAgo % 3 : b(0);
+        const [rsitClass, rsitType, title] = INCIDENT_KINDS[kind % INCIDENT_KINDS.length] ?? INCIDENT_KINDS[0];
+        out.push({
+          key: `${org}-${weeksAgo}-${i}`,
+          org,
+          title,
+          rsitClass,
+          rsitType,
+          severity: SEVERITIES[b(1) % SEVERITIES.length] ?? "MEDIUM",
+          sectors: [SECTORS[b(2) % SECTORS.length] ?? "government"],
+          countries: [org.toUpperCase()],
+          tlp: TLPS[b(3) % TLPS.length] ?? "GREEN",
+          weeksAgo,
+          day: b(4) % 7,
+        });
+      }
+    }
+  return out;
+}

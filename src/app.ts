@@ -15,6 +15,7 @@ import { attachWebSocket } from "./transport/ws";
 import { bootstrapOperator } from "./bootstrap";
 import { exportStix, formatFromContentType, ingestPayload } from "./modules/indicators";
 import { EventHub } from "./modules/realtime";
+import { trendsPageAssets } from "./modules/trends";
 
 export interface App {
   readonly server: Server;
@@ -79,6 +80,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       ingest: (viewer, feedId, body, contentType) =>
         ingestPayload(database.db, viewer, feedId, body, formatFromContentType(contentType)),
       exportStix: (viewer, onwardSharing) => exportStix(database.db, viewer, { onwardSharing }),
+      files: trendsPageAssets(),
     });
     const server = createServer((req, res) => void handler(req, res));
     // Longer than clients' and load balancers' idle timeouts, so the server is never the side that

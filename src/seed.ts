@@ -26,9 +26,13 @@ import {
   DEMO_GROUPS,
   DEMO_MEMBERSHIPS,
   DEMO_ORGANIZATIONS,
+  DEMO_TRENDS_CONSENT,
   demoAccounts,
   demoId,
+  demoIncidents,
 } from "../seeds/demo-world";
+import { incidents } from "./modules/incidents";
+import { trendsSettings } from "./modules/trends";
 
 const orgId = (key: string) => demoId(`org ${key}`);
 const groupId = (key: string) => demoId(`group ${key}`);
@@ -109,6 +113,38 @@ export async function seedDemoWorld(db: Db): Promise<boolean> {
           audienceGroups: (c.audienceGroups ?? []).map(groupId),
         })),
       )
+      .onConflictDoNothing();
+    // Incidents over the last twelve weeks (the rollup triggers count them as they go in), and
+    // varied trends consent, so the /trends page has something to show.
+    const thisMonday = new Date();
+    thisMonday.setUTCHours(0, 0, 0, 0);
+    thisMonday.setUTCDate(thisMonday.getUTCDate() - ((thisMonday.getUTCDay() + 6) % 7));
+    await tx
+      .insert(incidents)
+      .values(
+        demoIncidents().map((i) => {
+          const occurredAt = new Date(thisMonday.getTime() + ((i.day - 7 * i.weeksAgo) * 24 + 10) * 3_600_000);
+          return {
+            id: demoId(`incident ${i.key}`),
+            ownerOrgId: orgId(i.org),
+            tlp: i.tlp,
+            audienceOrgs: i.tlp === "RED" ? [orgId("ncc")] : [],
+            title: i.title,
+            rsitClass: i.rsitClass,
+            rsitType: i.rsitType,
+            severity: i.severity,
+            sectors: i.sectors,
+            countries: i.countries,
+            occurredAt,
+            detectedAt: occurredAt,
+            createdBy: demoId(`account ${i.org}-analyst`),
+          };
+        }),
+      )
+      .onConflictDoNothing();
+    await tx
+      .insert(trendsSettings)
+      .values(Object.entries(DEMO_TRENDS_CONSENT).map(([org, consent]) => ({ organizationId: orgId(org), consent })))
       .onConflictDoNothing();
     await appendAudit(tx, {
       accountId: null,

@@ -6,6 +6,12 @@ import { ErrorCode, HubError } from "../shared/errors";
 import type { ViewerIdentity } from "../modules/access";
 import type { RateLimiter } from "./rate-limit";
 
+/** A file served as it is on GET (the /trends page and its scripts). */
+export interface StaticFile {
+  readonly contentType: string;
+  readonly body: Buffer;
+}
+
 /** A streamed ingest: the body, its media type, and the feed named in the query string. */
 export type IngestHandler = (
   viewer: ViewerIdentity,
@@ -24,6 +30,8 @@ export interface HttpDeps {
   ping: () => Promise<boolean>;
   ingest: IngestHandler;
   exportStix: ExportHandler;
+  /** Static files by path; public (the page asks for a token itself and sends it to /graphql). */
+  files?: ReadonlyMap<string, StaticFile>;
 }
 
 class BodyTooLarge extends Error {}
@@ -170,7 +178,7 @@ interface Outcome {
  * The one HTTP entry: GraphQL over HTTP on /graphql, streamed ingest on /ingest, and the health
  * endpoints. Authentication and the rate limit run once here for both; no SQL, no domain rules.
  */
-export function createHttpHandler({ services, apollo, limiter, ping, ingest, exportStix }: HttpDeps) {
+export function createHttpHandler({ services, apollo, limiter, ping, ingest, exportStix, files }: HttpDeps) {
   const { config, log, auth } = services;
 
   /** Authenticates and takes from the token's budget; answers and returns undefined when it may not go on. */
@@ -316,6 +324,25 @@ export function createHttpHandler({ services, apollo, limiter, ping, ingest, exp
     res.end();
   }
 
+  /**
+   * A static file. Scripts and styles only from this origin, and the page may talk only to it: a
+   * token pasted into the page can go nowhere but the hub.
+   */
+  function fileRoute(req: IncomingMessage, res: ServerResponse, file: StaticFile, out: Outcome) {
+    if (req.method !== "GET" && req.method !== "HEAD")
+      return sendJson(res, (out.status = 405), errorBody("Use GET", "BAD_REQUEST"), { allow: "GET, HEAD" });
+    res.writeHead((out.status = 200), {
+      "content-type": file.contentType,
+      "content-length": file.body.length,
+      "cache-control": "no-cache",
+      "x-content-type-options": "nosniff",
+      "content-security-policy":
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+      "referrer-policy": "no-referrer",
+    });
+    res.end(req.method === "HEAD" ? undefined : file.body);
+  }
+
   return async (req: IncomingMessage, res: ServerResponse) => {
     const started = performance.now();
     const url = targetOf(req.url ?? "/");
@@ -325,6 +352,8 @@ export function createHttpHandler({ services, apollo, limiter, ping, ingest, exp
       if (url.pathname === "/ingest") return await ingestRoute(req, res, url, out);
       if (url.pathname === "/export/stix") return await exportRoute(req, res, url, out);
       if (url.pathname === "/healthz") return sendJson(res, (out.status = 200), { status: "ok" });
+      const file = files?.get(url.pathname);
+      if (file) return fileRoute(req, res, file, out);
       if (url.pathname === "/readyz") {
         const ok = await ping();
         return sendJson(res, (out.status = ok ? 200 : 503), { status: ok ? "ready" : "database unreachable" });

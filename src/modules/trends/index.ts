@@ -5,3 +5,4 @@ export { TrendsConsent, TrendMetric, TrendInterval, TrendDimension } from "./tre
 export { MAX_BUCKETS, MAX_CELLS } from "./trends.window";
 
 export const trendsResolvers = [TrendsResolver, OrganizationTrendsResolver] as const;
+export { trendsPageAssets, type StaticAsset } from "./trends.page";
