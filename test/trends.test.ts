@@ -12,6 +12,7 @@ import {
   SetTrendsConsentDocument,
   SetTrendsScopeKDocument,
   TrendsDocument,
+  UpdateIncidentDocument,
   type CreateIncidentInput,
   type TrendsInput,
   type TrendsQuery,
@@ -259,6 +260,34 @@ describe("what counts", () => {
     await incident(member(r, 2).analyst.token, at);
     await incident(member(r, 0).analyst.token, { ...at, marking: { tlp: "RED" } });
     expect(cellsOf(await trends(r.analyst.token, input))).toEqual({ "": [3, 3] });
+  });
+
+  it("follows incident updates: a new severity or date moves the count, RED takes it out, and back", async () => {
+    const r = await region(3);
+    const at = { occurredAt: "2021-08-17T10:00:00Z", severity: "HIGH" as const };
+    const ids: string[] = [];
+    for (const m of r.members) ids.push(await incident(m.analyst.token, at));
+    const input = weekOf("2021-08-16T00:00:00Z", r.org.gid, { to: "2021-08-30T00:00:00Z", groupBy: ["SEVERITY"] });
+    const shown = async () =>
+      (await trends(r.analyst.token, input)).buckets.map((b) =>
+        b.cells.filter((c) => !c.suppressed).map((c) => [c.key[0], c.count, c.contributors]),
+      );
+    expect(await shown()).toEqual([[["HIGH", 3, 3]], []]);
+    const update = async (i: number, input: Record<string, unknown>) => {
+      const res = await op(hub.url, member(r, i).analyst.token, UpdateIncidentDocument, { id: ids[i] ?? "", input });
+      expect(res.errors).toBeUndefined();
+    };
+    await update(0, { severity: "SEVERE" });
+    expect(await shown()).toEqual([[], []]);
+    await update(0, { severity: "HIGH", occurredAt: "2021-08-24T10:00:00Z" });
+    expect(await shown()).toEqual([[], []]);
+    await update(1, { occurredAt: "2021-08-24T10:00:00Z", detectedAt: "2021-08-24T11:00:00Z" });
+    await update(2, { occurredAt: "2021-08-24T10:00:00Z", detectedAt: "2021-08-24T11:00:00Z" });
+    expect(await shown()).toEqual([[], [["HIGH", 3, 3]]]);
+    await update(2, { marking: { tlp: "RED" } });
+    expect(await shown()).toEqual([[], []]);
+    await update(2, { marking: { tlp: "AMBER" } });
+    expect(await shown()).toEqual([[], [["HIGH", 3, 3]]]);
   });
 
   it("drops a revoked report from the counts", async () => {
