@@ -1,6 +1,9 @@
 // type-graphql reads decorator metadata through this polyfill; load it before any schema class.
 import "reflect-metadata";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import postgres from "postgres";
 import {
   adminUrlFromEnv,
@@ -15,6 +18,7 @@ import {
   ratio3,
   table,
 } from "./common";
+import { writeBundle } from "./indicator-data";
 
 /**
  * Trends benchmark (issue 5 §3): with N reports and N sightings (default 1,000,000 each) spread
@@ -24,13 +28,15 @@ import {
  * consent or suppression logic. The rows go in set-based (INSERT ... SELECT over generate_series,
  * 100,000 rows a statement), so the rollups are filled by the triggers exactly as in production.
  * The same load of sightings is first timed with the triggers disabled, for the triggers' cost on
- * a set-based write. Every organisation allows everything but RED and there is no RED or revoked
+ * a set-based write; and at the end a generated STIX bundle (--ingest, default 100,000 indicators)
+ * goes through POST /ingest, timed against the time the hub's connections spent in the triggers
+ * (pg_stat_user_functions, with track_functions = 'pl' set on the bench database). Every organisation allows everything but RED and there is no RED or revoked
  * row, so every unsuppressed count must equal the raw one: the benchmark checks it (exit 1
  * otherwise) and that no cell the raw query fills is suppressed (every cell has every member).
  * The type lives on observables, so the raw query joins them; a weekly count with no type (no
  * join: the cheapest scan there is) is timed too, for reference.
  *
- *   npm run bench:trends -- [--count 1000000] [--members 12] [--rounds 7] [--tiny]
+ *   npm run bench:trends -- [--count 1000000] [--members 12] [--rounds 7] [--ingest 100000] [--tiny]
  *
  * Rounds alternate the order of the two; the figures are medians. Nothing here asserts a speed.
  */
@@ -39,6 +45,7 @@ const tiny = flag("tiny", "BENCH_TINY");
 const count = Math.floor(positive("count", "BENCH_COUNT", tiny ? 20_000 : 1_000_000));
 const members = Math.floor(positive("members", "BENCH_MEMBERS", 12));
 const rounds = Math.floor(positive("rounds", "BENCH_ROUNDS", tiny ? 2 : 7));
+const ingestCount = Math.floor(positive("ingest", "BENCH_INGEST", tiny ? 2_000 : 100_000));
 const CHUNK = 100_000;
 /** 52 ISO weeks: Monday 2025-01-06 to Monday 2026-01-05 (exclusive). */
 const FROM = "2025-01-06T00:00:00.000Z";
@@ -77,6 +84,7 @@ async function main() {
     const { OBSERVABLE_TYPES } = await import("../src/modules/indicators/normalize");
     const database = await openDatabase({ url: bench.url, poolMax: 2 });
     let operatorToken: string;
+    let analystToken = "";
     const orgIds: string[] = [];
     try {
       await database.migrate();
@@ -86,11 +94,19 @@ async function main() {
         const m = await world.org("MEMBER_STATE");
         await world.membership(region, m);
         orgIds.push(m.id);
+        if (i === 0) analystToken = (await world.account(m, "ANALYST")).token;
       }
       operatorToken = (await world.account(await world.org("HUB_OPERATOR"), "READER")).token;
     } finally {
       await database.close();
     }
+    // Time spent in PL/pgSQL functions (the rollup triggers) is counted from here on, for every
+    // connection opened after this (the hub's too): pg_stat_user_functions.
+    await (async () => {
+      const admin = postgres(bench.url, { max: 1, onnotice: () => {} });
+      await admin.unsafe(`alter database ${bench.name} set track_functions = 'pl'`);
+      await admin.end();
+    })();
     const db = (sql = postgres(bench.url, { max: 1, onnotice: () => {} }));
     const feeds = await db<{ id: string; owner: string }[]>`
       insert into feeds (owner_org_id, name, format, default_tlp)
@@ -108,13 +124,14 @@ async function main() {
       time(async () => {
         for (let lo = 1; lo <= count; lo += CHUNK) await statement(lo, Math.min(count, lo + CHUNK - 1));
       });
+    const [{ base } = { base: 1 }] = await db<{ base: number }[]>`
+      select coalesce(max(id), 0)::int + 1 as base from observables`;
     const observablesS = await inChunks(
       (lo, hi) => db`
         insert into observables (type, value, stix_id)
         select (${OBSERVABLE_TYPES}::text[])[1 + i % ${OBSERVABLE_TYPES.length}]::observable_type, 'bench-' || i, 'x--' || i
         from generate_series(${lo}::int, ${hi}::int) i`,
     );
-    const [{ base } = { base: 1 }] = await db<{ base: number }[]>`select min(id)::int as base from observables`;
     // Row i: observable i, member (i mod members), a TLP other than RED, a moment spread over the
     // 364 days by a multiplicative hash of i (so weeks and types all fill).
     const load = (table: string, shift: number) => (lo: number, hi: number) =>
@@ -126,7 +143,18 @@ async function main() {
          from generate_series($8::int, $9::int) i`,
         [base, feedIds, members, shift, owners, TLPS, FROM, lo, hi] as never[],
       );
+    // Time in the rollup triggers so far, as pg_stat_user_functions has it (this connection's own
+    // pending figures flushed first; other connections flush theirs within about ten seconds).
+    const triggerMs = async () => {
+      await db`select pg_stat_force_next_flush()`;
+      const [r] = await db<{ ms: number }[]>`
+        select coalesce(sum(total_time), 0)::float8 as ms from pg_stat_user_functions
+        where funcname in ('trend_indicator_rollup_apply', 'trend_incident_rollup_apply')`;
+      return r?.ms ?? 0;
+    };
+    const beforeReports = await triggerMs();
     const reportsS = await inChunks(load("reports", 0));
+    const reportsTriggerS = ((await triggerMs()) - beforeReports) / 1000;
     await db`alter table sightings disable trigger user`;
     const sightingsBareS = await inChunks(load("sightings", 5));
     await db`alter table sightings enable trigger user`;
@@ -263,7 +291,49 @@ async function main() {
       rows,
     );
     out("goal (issue 5): hub <= 0.25x raw, with identical unsuppressed counts");
+
+    // The triggers' share of a real ingest: a generated STIX bundle through POST /ingest, timed,
+    // against the time the hub's connections spent in the rollup triggers meanwhile.
+    const dir = mkdtempSync(join(tmpdir(), "hub-bench-trends-"));
+    try {
+      const bundle = join(dir, "bundle.json");
+      await writeBundle(bundle, ingestCount);
+      const [feed] = await db<{ id: string }[]>`
+        insert into feeds (owner_org_id, name, format, default_tlp)
+        values (${orgIds[0] ?? ""}, 'Bench ingest feed', 'STIX', 'GREEN') returning id`;
+      const { toGlobalId } = await import("../src/shared/ids");
+      const before = await triggerMs();
+      const t0 = performance.now();
+      const res = await fetch(`${hubUrl}/ingest?feed=${toGlobalId("Feed", feed?.id ?? "")}`, {
+        method: "POST",
+        headers: { "content-type": "application/stix+json", authorization: `Bearer ${analystToken}` },
+        body: readFileSync(bundle),
+      });
+      const answer = await res.text();
+      const ingestS = (performance.now() - t0) / 1000;
+      if (res.status !== 200) throw new Error(`POST /ingest answered ${res.status}: ${answer.slice(0, 300)}`);
+      // Wait for the hub's connections to report their function times (stable for 2 s, at most 20 s).
+      let spent = (await triggerMs()) - before;
+      for (let waited = 0, still = 0; waited < 20_000 && still < 2; waited += 1000) {
+        await new Promise((r) => setTimeout(r, 1000));
+        const now = (await triggerMs()) - before;
+        still = now === spent && now > 0 ? still + 1 : 0;
+        spent = now;
+      }
+      const spentS = spent / 1000;
+      out(
+        `POST /ingest of ${fmt(ingestCount)} new STIX indicators: ${fmt(ingestS, 1)} s (${fmt(ingestCount / ingestS)}/s), of which ${fmt(spentS, 2)} s in the rollup triggers (${fmt((spentS / ingestS) * 100, 1)} %)`,
+      );
+      json.ingest = {
+        count: ingestCount,
+        seconds: Number(ingestS.toFixed(2)),
+        triggerSeconds: Number(spentS.toFixed(3)),
+      };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     json.load = {
+      reportsTriggerS: Number(reportsTriggerS.toFixed(2)),
       reportsPerS: Math.round(count / reportsS),
       sightingsPerS: Math.round(count / sightingsS),
       sightingsBarePerS: Math.round(count / sightingsBareS),
