@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sql } from "drizzle-orm";
+import { and, asc, eq, sql } from "drizzle-orm";
+import { auditLog } from "../src/modules/audit";
 import { toGlobalId } from "../src/shared/ids";
 import { rowsOf } from "../src/shared/rows";
 import {
@@ -217,6 +218,20 @@ describe("what counts", () => {
       expect(refused.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
     }
     expect(cellsOf(await trends(r.analyst.token, input))).toEqual({ "": [5, 3] });
+    // Every change and every refusal is on the audit log.
+    const audited = await hub.database.db
+      .select({ outcome: auditLog.outcome, detail: auditLog.detail })
+      .from(auditLog)
+      .where(and(eq(auditLog.operation, "setTrendsConsent"), sql`${c.org.gid} = any(${auditLog.targetIds})`))
+      .orderBy(asc(auditLog.seq));
+    expect(audited).toEqual([
+      { outcome: "SUCCESS", detail: { consent: "UP_TO_GREEN" } },
+      { outcome: "SUCCESS", detail: { consent: "NONE" } },
+      { outcome: "SUCCESS", detail: { consent: "ALL_BUT_RED" } },
+      { outcome: "FORBIDDEN", detail: { consent: "NONE" } },
+      { outcome: "FORBIDDEN", detail: { consent: "NONE" } },
+      { outcome: "FORBIDDEN", detail: { consent: "NONE" } },
+    ]);
   });
 
   it("shows an organisation's settings to its own admins only", async () => {
