@@ -8,8 +8,9 @@ CREATE TABLE "trend_incident_rollup" (
 	"severity" "incident_severity" NOT NULL,
 	"sectors" text[] DEFAULT '{}'::text[] NOT NULL,
 	"countries" text[] DEFAULT '{}'::text[] NOT NULL,
+	"xact" bigint DEFAULT 0 NOT NULL,
 	"n" bigint NOT NULL,
-	CONSTRAINT "trend_incident_rollup_pk" PRIMARY KEY("day","org_id","amber","rsit_class","severity","sectors","countries")
+	CONSTRAINT "trend_incident_rollup_pk" PRIMARY KEY("day","org_id","amber","rsit_class","severity","sectors","countries","xact")
 );
 --> statement-breakpoint
 CREATE TABLE "trend_indicator_rollup" (
@@ -18,8 +19,9 @@ CREATE TABLE "trend_indicator_rollup" (
 	"org_id" uuid NOT NULL,
 	"amber" boolean NOT NULL,
 	"observable_type" "observable_type" NOT NULL,
+	"xact" bigint DEFAULT 0 NOT NULL,
 	"n" bigint NOT NULL,
-	CONSTRAINT "trend_indicator_rollup_pk" PRIMARY KEY("metric","day","org_id","amber","observable_type")
+	CONSTRAINT "trend_indicator_rollup_pk" PRIMARY KEY("metric","day","org_id","amber","observable_type","xact")
 );
 --> statement-breakpoint
 CREATE TABLE "trends_settings" (

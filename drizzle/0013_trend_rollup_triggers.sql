@@ -3,8 +3,10 @@
 -- anything added later) keeps them right, set-based, whatever the number of rows a statement
 -- touches. Each trigger turns the statement's rows into signed counts (+1 for a row that counts
 -- after the statement, -1 for one that counted before), adds them up per rollup key, and upserts
--- the non-zero sums in key order (so two writers take row locks in the same order). A row counts
--- when it is not RED and not revoked; consent is applied when reading.
+-- the non-zero sums into rows of the writing transaction's own (xact = txid_current()), so that
+-- concurrent writers never wait on each other's row locks; readers sum a key's rows, and
+-- trend_rollup_compact() (below; the hub runs it every TRENDS_COMPACT_MS) merges committed rows.
+-- A row counts when it is not RED and not revoked; consent is applied when reading.
 
 -- Reports (INDICATORS) and sightings (SIGHTINGS): TG_ARGV[0] names the metric. The observable's
 -- type is looked up per distinct observable (a lateral index lookup, `offset 0` so it is never
@@ -12,8 +14,8 @@
 CREATE FUNCTION trend_indicator_rollup_apply() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'INSERT' THEN
-    INSERT INTO trend_indicator_rollup AS t (metric, day, org_id, amber, observable_type, n)
-    SELECT TG_ARGV[0]::trend_indicator_metric, d.day, d.org_id, d.amber, o.type, sum(d.n)
+    INSERT INTO trend_indicator_rollup AS t (metric, day, org_id, amber, observable_type, xact, n)
+    SELECT TG_ARGV[0]::trend_indicator_metric, d.day, d.org_id, d.amber, o.type, txid_current(), sum(d.n)
     FROM (
       SELECT (r.created_at AT TIME ZONE 'UTC')::date AS day, r.owner_org_id AS org_id,
              r.tlp IN ('AMBER', 'AMBER_STRICT') AS amber, r.observable_id, count(*) AS n
@@ -27,8 +29,8 @@ BEGIN
     ON CONFLICT ON CONSTRAINT trend_indicator_rollup_pk DO UPDATE SET n = t.n + excluded.n;
   ELSIF TG_OP = 'UPDATE' THEN
     -- Rows whose counted key did not change cancel out before any lookup.
-    INSERT INTO trend_indicator_rollup AS t (metric, day, org_id, amber, observable_type, n)
-    SELECT TG_ARGV[0]::trend_indicator_metric, d.day, d.org_id, d.amber, o.type, sum(d.n)
+    INSERT INTO trend_indicator_rollup AS t (metric, day, org_id, amber, observable_type, xact, n)
+    SELECT TG_ARGV[0]::trend_indicator_metric, d.day, d.org_id, d.amber, o.type, txid_current(), sum(d.n)
     FROM (
       SELECT s.day, s.org_id, s.amber, s.observable_id, sum(s.n) AS n
       FROM (
@@ -51,8 +53,8 @@ BEGIN
     ORDER BY 2, 3, 4, 5
     ON CONFLICT ON CONSTRAINT trend_indicator_rollup_pk DO UPDATE SET n = t.n + excluded.n;
   ELSE
-    INSERT INTO trend_indicator_rollup AS t (metric, day, org_id, amber, observable_type, n)
-    SELECT TG_ARGV[0]::trend_indicator_metric, d.day, d.org_id, d.amber, o.type, -sum(d.n)
+    INSERT INTO trend_indicator_rollup AS t (metric, day, org_id, amber, observable_type, xact, n)
+    SELECT TG_ARGV[0]::trend_indicator_metric, d.day, d.org_id, d.amber, o.type, txid_current(), -sum(d.n)
     FROM (
       SELECT (r.created_at AT TIME ZONE 'UTC')::date AS day, r.owner_org_id AS org_id,
              r.tlp IN ('AMBER', 'AMBER_STRICT') AS amber, r.observable_id, count(*) AS n
@@ -102,14 +104,14 @@ $$;
 CREATE FUNCTION trend_incident_rollup_apply() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'INSERT' THEN
-    INSERT INTO trend_incident_rollup AS t (day, org_id, amber, rsit_class, severity, sectors, countries, n)
-    SELECT k.*, count(*) FROM trend_new i CROSS JOIN LATERAL trend_incident_key(i) k
+    INSERT INTO trend_incident_rollup AS t (day, org_id, amber, rsit_class, severity, sectors, countries, xact, n)
+    SELECT k.*, txid_current(), count(*) FROM trend_new i CROSS JOIN LATERAL trend_incident_key(i) k
     WHERE i.tlp <> 'RED'
     GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 2, 3, 4, 5, 6, 7
     ON CONFLICT ON CONSTRAINT trend_incident_rollup_pk DO UPDATE SET n = t.n + excluded.n;
   ELSIF TG_OP = 'UPDATE' THEN
-    INSERT INTO trend_incident_rollup AS t (day, org_id, amber, rsit_class, severity, sectors, countries, n)
-    SELECT s.day, s.org_id, s.amber, s.rsit_class, s.severity, s.sectors, s.countries, sum(s.n)
+    INSERT INTO trend_incident_rollup AS t (day, org_id, amber, rsit_class, severity, sectors, countries, xact, n)
+    SELECT s.day, s.org_id, s.amber, s.rsit_class, s.severity, s.sectors, s.countries, txid_current(), sum(s.n)
     FROM (
       SELECT k.*, 1 AS n FROM trend_new i CROSS JOIN LATERAL trend_incident_key(i) k WHERE i.tlp <> 'RED'
       UNION ALL
@@ -120,8 +122,8 @@ BEGIN
     ORDER BY 1, 2, 3, 4, 5, 6, 7
     ON CONFLICT ON CONSTRAINT trend_incident_rollup_pk DO UPDATE SET n = t.n + excluded.n;
   ELSE
-    INSERT INTO trend_incident_rollup AS t (day, org_id, amber, rsit_class, severity, sectors, countries, n)
-    SELECT k.*, -count(*) FROM trend_old i CROSS JOIN LATERAL trend_incident_key(i) k
+    INSERT INTO trend_incident_rollup AS t (day, org_id, amber, rsit_class, severity, sectors, countries, xact, n)
+    SELECT k.*, txid_current(), -count(*) FROM trend_old i CROSS JOIN LATERAL trend_incident_key(i) k
     WHERE i.tlp <> 'RED'
     GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 2, 3, 4, 5, 6, 7
     ON CONFLICT ON CONSTRAINT trend_incident_rollup_pk DO UPDATE SET n = t.n + excluded.n;
@@ -156,3 +158,46 @@ INSERT INTO trend_incident_rollup (day, org_id, amber, rsit_class, severity, sec
 SELECT k.*, count(*) FROM incidents i CROSS JOIN LATERAL trend_incident_key(i) k
 WHERE i.tlp <> 'RED'
 GROUP BY 1, 2, 3, 4, 5, 6, 7;
+--> statement-breakpoint
+-- Merges each key's committed rows (one per writing transaction, some negative) into one row with
+-- xact 0, dropping keys that sum to zero; rows of transactions still in progress are invisible here
+-- and left alone. One compaction at a time (an advisory lock; returns -1 when another holds it);
+-- writers are never blocked, since none of them ever touches another transaction's rows.
+CREATE FUNCTION trend_rollup_compact() RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+  merged bigint := 0;
+  removed bigint;
+BEGIN
+  IF NOT pg_try_advisory_xact_lock(hashtext('trend_rollup_compact')) THEN
+    RETURN -1;
+  END IF;
+  WITH gone AS (
+    DELETE FROM trend_indicator_rollup r
+    WHERE (r.metric, r.day, r.org_id, r.amber, r.observable_type) IN (
+      SELECT metric, day, org_id, amber, observable_type FROM trend_indicator_rollup
+      GROUP BY 1, 2, 3, 4, 5 HAVING count(*) > 1 OR sum(n) = 0)
+    RETURNING r.*
+  ), kept AS (
+    INSERT INTO trend_indicator_rollup (metric, day, org_id, amber, observable_type, xact, n)
+    SELECT metric, day, org_id, amber, observable_type, 0, sum(n) FROM gone
+    GROUP BY 1, 2, 3, 4, 5 HAVING sum(n) <> 0
+    RETURNING 1
+  )
+  SELECT count(*) INTO removed FROM gone;
+  merged := merged + removed;
+  WITH gone AS (
+    DELETE FROM trend_incident_rollup r
+    WHERE (r.day, r.org_id, r.amber, r.rsit_class, r.severity, r.sectors, r.countries) IN (
+      SELECT day, org_id, amber, rsit_class, severity, sectors, countries FROM trend_incident_rollup
+      GROUP BY 1, 2, 3, 4, 5, 6, 7 HAVING count(*) > 1 OR sum(n) = 0)
+    RETURNING r.*
+  ), kept AS (
+    INSERT INTO trend_incident_rollup (day, org_id, amber, rsit_class, severity, sectors, countries, xact, n)
+    SELECT day, org_id, amber, rsit_class, severity, sectors, countries, 0, sum(n) FROM gone
+    GROUP BY 1, 2, 3, 4, 5, 6, 7 HAVING sum(n) <> 0
+    RETURNING 1
+  )
+  SELECT count(*) INTO removed FROM gone;
+  RETURN merged + removed;
+END
+$$;

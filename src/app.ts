@@ -15,7 +15,7 @@ import { attachWebSocket } from "./transport/ws";
 import { bootstrapOperator } from "./bootstrap";
 import { exportStix, formatFromContentType, ingestPayload } from "./modules/indicators";
 import { EventHub } from "./modules/realtime";
-import { trendsPageAssets } from "./modules/trends";
+import { startTrendsCompactor, trendsPageAssets } from "./modules/trends";
 
 export interface App {
   readonly server: Server;
@@ -98,6 +98,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       server.once("error", reject);
       server.listen(config.PORT, config.HOST, () => resolve());
     });
+    const stopCompactor = startTrendsCompactor(database.db, log, config.TRENDS_COMPACT_MS);
     const { port } = server.address() as AddressInfo;
     const host = config.HOST.includes(":") ? `[${config.HOST}]` : config.HOST === "0.0.0.0" ? "127.0.0.1" : config.HOST;
     let disposing: Promise<void> | undefined;
@@ -112,6 +113,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
           server.closeIdleConnections();
           await closeSockets();
           await hub.stop();
+          await stopCompactor();
           const grace = setTimeout(() => server.closeAllConnections(), config.SHUTDOWN_GRACE_MS);
           await closed;
           clearTimeout(grace);

@@ -40,6 +40,8 @@ const schema = z.object({
   EVENT_POLL_MS: int(50).default(2000),
   /** Trends: a cell built from fewer distinct contributing organisations is suppressed (a scope may raise it). */
   TRENDS_K: int(2).max(100).default(3),
+  /** How often a node merges the trend rollups' per-transaction rows. */
+  TRENDS_COMPACT_MS: int(1000).default(60_000),
   /** Read by src/modules/incidents/taxonomy.ts when it loads (validated here first by main.ts). */
   TAXONOMY_DIR: z.string().optional(),
 });

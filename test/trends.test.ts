@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { and, asc, eq, sql } from "drizzle-orm";
 import { auditLog } from "../src/modules/audit";
+import { compactTrends } from "../src/modules/trends";
 import { toGlobalId } from "../src/shared/ids";
 import { rowsOf } from "../src/shared/rows";
 import {
@@ -18,7 +19,7 @@ import {
   type TrendsInput,
   type TrendsQuery,
 } from "./generated/graphql";
-import { op, startHub, type SeededAccount, type SeededOrg, type TestHub } from "./harness";
+import { op, startHub, TARGET, type SeededAccount, type SeededOrg, type TestHub } from "./harness";
 
 let hub: TestHub;
 let operator: SeededAccount;
@@ -342,6 +343,75 @@ describe("what counts", () => {
     expect(after.IPV4).toEqual([5, 3]);
     expect(after.DOMAIN).toEqual([3, 3]);
   });
+});
+
+describe("rollup rows", () => {
+  const rollupRows = async (orgIds: string[]) =>
+    rowsOf<{ n: number }>(
+      await hub.database.db.execute(
+        sql`select count(*)::int as n from trend_incident_rollup where org_id in (${sql.join(
+          orgIds.map((id) => sql`${id}::uuid`),
+          sql`, `,
+        )})`,
+      ),
+    )[0]?.n ?? 0;
+
+  it("merges each key's rows when compacted, and the answer stays the same", async () => {
+    const r = await region(3);
+    const ids: string[] = [];
+    for (const m of r.members)
+      for (let i = 0; i < 3; i++) ids.push(await incident(m.analyst.token, { occurredAt: "2021-10-12T10:00:00Z" }));
+    const input = weekOf("2021-10-11T00:00:00Z", r.org.gid);
+    const before = await trends(r.analyst.token, input);
+    expect(cellsOf(before)).toEqual({ "": [9, 3] });
+    const orgIds = r.members.map((m) => m.org.id);
+    // One row per writing transaction: nine creations, nine rows of one key per organisation.
+    expect(await rollupRows(orgIds)).toBe(9);
+    // Other tests' rows in this database are merged too: at least these nine.
+    expect(await compactTrends(hub.database.db)).toBeGreaterThanOrEqual(9);
+    expect(await rollupRows(orgIds)).toBe(3);
+    expect(await trends(r.analyst.token, input)).toEqual(before);
+    // A key that sums to nothing goes away.
+    await op(hub.url, member(r, 0).analyst.token, UpdateIncidentDocument, {
+      id: ids[0] ?? "",
+      input: { occurredAt: "2021-10-19T10:00:00Z" },
+    });
+    expect(await rollupRows(orgIds)).toBe(5);
+    await compactTrends(hub.database.db);
+    expect(await rollupRows(orgIds)).toBe(4);
+    expect(cellsOf(await trends(r.analyst.token, input))).toEqual({ "": [8, 3] });
+  });
+
+  it.skipIf(TARGET === "pglite")(
+    "never makes one writer wait for another's transaction (PostgreSQL: PGlite has one connection)",
+    async () => {
+      const r = await region(3);
+      const a = member(r, 0);
+      const at = "2021-10-26T10:00:00Z";
+      let release: () => void = () => {};
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let inserted: () => void = () => {};
+      const hasInserted = new Promise<void>((resolve) => (inserted = resolve));
+      // A transaction of Aldoria's that counts an incident in a key, and stays open.
+      const open = hub.database.db.transaction(async (tx) => {
+        await tx.execute(sql`insert into incidents (owner_org_id, tlp, title, rsit_class, rsit_type, severity,
+          occurred_at, created_by) values (${a.org.id}::uuid, 'GREEN', 'held', 'fraud', 'phishing', 'MEDIUM',
+          ${at}::timestamptz, ${a.analyst.id}::uuid)`);
+        inserted();
+        await held;
+      });
+      await hasInserted;
+      // The same organisation, the same key, through the API: it commits while the other is open.
+      await incident(a.analyst.token, { occurredAt: at, sectors: [], countries: [] });
+      for (const m of [member(r, 1), member(r, 2)]) await incident(m.analyst.token, { occurredAt: at });
+      const input = weekOf("2021-10-25T00:00:00Z", r.org.gid);
+      expect(cellsOf(await trends(r.analyst.token, input))).toEqual({ "": [3, 3] });
+      expect(await compactTrends(hub.database.db)).toBeGreaterThanOrEqual(0);
+      release();
+      await open;
+      expect(cellsOf(await trends(r.analyst.token, input))).toEqual({ "": [4, 3] });
+    },
+  );
 });
 
 describe("grouping", () => {

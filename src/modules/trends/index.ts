@@ -6,3 +6,4 @@ export { MAX_BUCKETS, MAX_CELLS } from "./trends.window";
 
 export const trendsResolvers = [TrendsResolver, OrganizationTrendsResolver] as const;
 export { trendsPageAssets, type StaticAsset } from "./trends.page";
+export { compactTrends, startTrendsCompactor } from "./trends-compactor";

@@ -69,16 +69,17 @@ const inScope = (scopeDbId: string | null): SQL =>
     : sql`r.org_id in (select m.member_id from regional_memberships m where m.region_id = ${scopeDbId}::uuid)`;
 
 /**
- * The rollup rows that count: in the window and the scope, with a non-zero count, and allowed by
- * the contributor's consent as it stands now (no row: the default, ALL_BUT_RED). RED and revoked
- * records are never in the rollups.
+ * The rollup rows that count: in the window and the scope, and allowed by the contributor's
+ * consent as it stands now (no row: the default, ALL_BUT_RED). RED and revoked records are never
+ * in the rollups. A key may have several rows (one per writing transaction until compacted, some
+ * negative): callers sum per organisation and keep the organisations whose sum is positive.
  */
 function countedRows(metric: TrendMetric, scopeDbId: string | null, from: Date, to: Date, joins: SQL[]): SQL {
   const table = metric === TrendMetric.INCIDENTS ? sql`trend_incident_rollup r` : sql`trend_indicator_rollup r`;
   const ofMetric = metric === TrendMetric.INCIDENTS ? sql`true` : sql`r.metric = ${metric}::trend_indicator_metric`;
   return sql`from ${table} ${sql.join(joins, sql` `)}
     left join trends_settings consent on consent.organization_id = r.org_id
-    where ${ofMetric} and r.day >= ${dayOf(from)}::date and r.day < ${dayOf(to)}::date and r.n > 0
+    where ${ofMetric} and r.day >= ${dayOf(from)}::date and r.day < ${dayOf(to)}::date
       and ${inScope(scopeDbId)}
       and (coalesce(consent.consent, 'ALL_BUT_RED') = 'ALL_BUT_RED' or (consent.consent = 'UP_TO_GREEN' and not r.amber))`;
 }
@@ -147,7 +148,7 @@ async function openValues(
   const rows = rowsOf<{ v: string | null }>(
     await db.execute(sql`select v from (
         select ${dim.expr} as v, r.org_id ${countedRows(metric, scopeDbId, from, to, dim.join ? [dim.join] : [])}
-        group by 1, 2) per_org
+        group by 1, 2 having sum(r.n) > 0) per_org
       group by v having count(*) >= ${k} order by v nulls last`),
   );
   return rows.map((r) => r.v);
@@ -214,6 +215,7 @@ export async function computeTrends(
           dims.flatMap((d) => (d.join ? [d.join] : [])),
         )}
         group by ${sql.join([sql.raw("b"), ...cols, sql.raw("r.org_id")], sql`, `)}
+        having sum(r.n) > 0
       ) per_org
       group by ${sql.join([sql.raw("b"), ...cols], sql`, `)}`),
   );

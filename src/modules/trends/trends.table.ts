@@ -42,7 +42,14 @@ export const trendsSettings = pgTable("trends_settings", {
  * consent takes effect at once. The contributing organisation stays in the key because distinct
  * contributors over a week or a month cannot be summed from daily counts. No foreign keys: the
  * triggers run inside every ingest chunk, and each would cost a check per row.
+ *
+ * `xact` is the writing transaction's id: each transaction adds to rows of its own, so concurrent
+ * writers never wait on each other's row locks (two ingests of one organisation on one day would
+ * otherwise queue behind each other's whole transaction). A key may so have several rows, some
+ * negative (a revocation); readers sum them. trend_rollup_compact(), run by the hub every
+ * TRENDS_COMPACT_MS, merges the committed rows of each key into one with xact 0.
  */
+const xact = () => bigint("xact", { mode: "number" }).notNull().default(0);
 
 /** Indicator reports (INDICATORS) and sightings (SIGHTINGS) per day, organisation, band and observable type. */
 export const trendIndicatorRollup = pgTable(
@@ -53,10 +60,14 @@ export const trendIndicatorRollup = pgTable(
     orgId: uuid("org_id").notNull(),
     amber: boolean("amber").notNull(),
     observableType: observableTypeEnum("observable_type").notNull(),
+    xact: xact(),
     n: bigint("n", { mode: "number" }).notNull(),
   },
   (t) => [
-    primaryKey({ name: "trend_indicator_rollup_pk", columns: [t.metric, t.day, t.orgId, t.amber, t.observableType] }),
+    primaryKey({
+      name: "trend_indicator_rollup_pk",
+      columns: [t.metric, t.day, t.orgId, t.amber, t.observableType, t.xact],
+    }),
   ],
 );
 
@@ -81,12 +92,13 @@ export const trendIncidentRollup = pgTable(
       .array()
       .notNull()
       .default(sql`'{}'::text[]`),
+    xact: xact(),
     n: bigint("n", { mode: "number" }).notNull(),
   },
   (t) => [
     primaryKey({
       name: "trend_incident_rollup_pk",
-      columns: [t.day, t.orgId, t.amber, t.rsitClass, t.severity, t.sectors, t.countries],
+      columns: [t.day, t.orgId, t.amber, t.rsitClass, t.severity, t.sectors, t.countries, t.xact],
     }),
   ],
 );
