@@ -17,6 +17,11 @@ const CONTENT_TYPES: Record<string, string> = {
   csv: "text/csv",
 };
 
+interface AttributionSummary {
+  assessments: { created: number; updated: number; unchanged: number; withdrawn: number };
+  actors: { created: number; revoked: number };
+}
+
 function usage(message: string): never {
   process.stderr.write(
     `${message}\nusage: npm run ingest -- --url URL --feed FEED_ID [--token TOKEN | env HUB_TOKEN] [--format stix|misp|csv] FILE\n`,
@@ -99,6 +104,13 @@ try {
     process.exit(1);
   }
   process.stdout.write(`${JSON.stringify(body.data?.ingest, null, 2)}\n`);
+  const a = (body.data?.ingest as { attributions?: AttributionSummary } | undefined)?.attributions;
+  if (a && !values.quiet && (Object.values(a.assessments).some(Boolean) || Object.values(a.actors).some(Boolean)))
+    process.stderr.write(
+      `attributions: ${a.assessments.created} assessments created, ${a.assessments.updated} updated, ` +
+        `${a.assessments.unchanged} unchanged, ${a.assessments.withdrawn} withdrawn; ` +
+        `${a.actors.created} actors created, ${a.actors.revoked} revoked\n`,
+    );
 } catch (e) {
   if (!values.quiet) bar.stop();
   process.stderr.write(`ingest failed: ${(e as Error).message}\n`);

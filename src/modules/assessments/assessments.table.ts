@@ -75,6 +75,8 @@ export const assessments = pgTable(
     revision: integer("revision").notNull(),
     /** The `relationship--<uuid>` id of its STIX `attributed-to` form. */
     stixId: text("stix_id").notNull(),
+    /** The `modified` of the STIX version last imported (null for the hub's own): a re-import of it or of an older one changes nothing. */
+    stixModified: ts("stix_modified"),
     createdBy: uuid("created_by")
       .notNull()
       .references(() => accounts.id),

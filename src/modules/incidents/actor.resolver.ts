@@ -39,6 +39,14 @@ export class ThreatActorResolver {
     return ctx.services.mutate(v, { operation: "createThreatActor" }, (tx) => createThreatActor(tx, v, input));
   }
 
+  @FieldResolver(() => ThreatActor, {
+    nullable: true,
+    description: "The actor that replaces a retired one (STIX `revoked-by`); null when none or not visible to you.",
+  })
+  async replacedBy(@Root() a: ThreatActor, @Ctx() ctx: Context): Promise<ThreatActor | null> {
+    return a.replacedByDbId ? incidentLoadersOf(ctx).threatActor.load(a.replacedByDbId) : null;
+  }
+
   @FieldResolver(() => Organization)
   async owner(@Root() a: ThreatActor, @Ctx() ctx: Context): Promise<Organization> {
     const org = await ctx.loaders.organization.load(a.ownerDbId);

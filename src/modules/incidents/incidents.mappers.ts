@@ -25,6 +25,8 @@ export function toThreatActor(r: typeof threatActors.$inferSelect): ThreatActor 
     stixId: r.stixId,
     marking: marking(r),
     createdAt: r.createdAt,
+    revokedAt: r.revokedAt,
+    replacedByDbId: r.replacedById,
   });
 }
 

@@ -32,6 +32,12 @@ export class ThreatActor extends Node {
   marking: Marking;
   @Field(() => GraphQLDateTime)
   createdAt: Date;
+  @Field(() => GraphQLDateTime, {
+    nullable: true,
+    description: "When its owner retired it (STIX `revoked`), e.g. merged into another actor; null while current.",
+  })
+  revokedAt: Date | null;
+  replacedByDbId: string | null;
 }
 
 @ObjectType({ description: "A term of a taxonomy: its machine value, its name and what it means." })

@@ -151,6 +151,34 @@ export class IngestCounts {
   merged: number;
 }
 
+@ObjectType({ description: "STIX `attributed-to` relationships imported as assessments of the feed's organisation." })
+export class AssessmentImportCounts {
+  @Field(() => Int)
+  created: number;
+  @Field(() => Int, { description: "Revised from a newer STIX version (a REVISE revision)." })
+  updated: number;
+  @Field(() => Int, { description: "The same or an older STIX version: left as they were." })
+  unchanged: number;
+  @Field(() => Int, { description: "Withdrawn because the relationship is revoked (a WITHDRAW revision)." })
+  withdrawn: number;
+}
+
+@ObjectType({ description: "Threat actors and intrusion sets that STIX attributions created or retired." })
+export class ActorImportCounts {
+  @Field(() => Int)
+  created: number;
+  @Field(() => Int, { description: "Retired by a `revoked-by` relationship (revokedAt and replacedBy set)." })
+  revoked: number;
+}
+
+@ObjectType({ description: "What the STIX attributions of an ingest did." })
+export class AttributionImportReport {
+  @Field(() => AssessmentImportCounts)
+  assessments: AssessmentImportCounts;
+  @Field(() => ActorImportCounts)
+  actors: ActorImportCounts;
+}
+
 @ObjectType()
 export class IngestProblemType {
   @Field(() => String, { description: "Where in the input: objects[12], line 40, ..." })
@@ -169,6 +197,10 @@ export class IngestReportType extends FeedIngestSummary {
   rejections: IngestProblemType[];
   @Field(() => [IngestProblemType], { description: "Input that is not an indicator (e.g. a STIX malware object)." })
   skips: IngestProblemType[];
+  @Field(() => AttributionImportReport, {
+    description: "STIX attributions: assessments from `attributed-to` relationships, actors created or revoked.",
+  })
+  attributions: AttributionImportReport;
 }
 
 @ObjectType({ description: "One value of a bulk lookup: the indicator, or null when the viewer knows of none." })

@@ -6,6 +6,7 @@ import { badInput } from "../../shared/errors";
 import { visibleTo, type Tlp } from "../access/tlp";
 import type { ViewerIdentity } from "../access/viewer";
 import { appendAudit } from "../audit";
+import { StixAttributionImport, type AttributionImportCounts } from "../assessments/stix-import";
 import { ChangeKind, changesetInsert, prevMarkingJson, Stream } from "../realtime";
 import { IndicatorRecord } from "./indicators.enums";
 import { feeds, reports, sightings } from "./indicators.table";
@@ -52,6 +53,8 @@ export interface IngestReport {
   skipped: number;
   rejections: IngestProblem[];
   skips: IngestProblem[];
+  /** STIX attributions (assessments/stix-import.ts): assessments and actors written. */
+  attributions: AttributionImportCounts;
 }
 
 export type FeedRow = typeof feeds.$inferSelect;
@@ -121,11 +124,21 @@ export async function ingest(
     skipped: 0,
     rejections: [],
     skips: [],
+    attributions: {
+      assessments: { created: 0, updated: 0, unchanged: 0, withdrawn: 0 },
+      actors: { created: 0, revoked: 0 },
+    },
   };
   const reject = (p: IngestProblem) => {
     report.rejected++;
     if (report.rejections.length < MAX_LISTED) report.rejections.push(p);
   };
+  const skip = (p: IngestProblem) => {
+    report.skipped++;
+    if (report.skips.length < MAX_LISTED) report.skips.push(p);
+  };
+  const attributions = new StixAttributionImport(viewer, feed, reject, skip);
+  report.attributions = attributions.counts;
   const marking = (i: { tlp?: Tlp; audienceOrgIds?: string[]; audienceGroupIds?: string[] }) => ({
     tlp: i.tlp ?? (feed.defaultTlp as Tlp),
     audience_orgs: i.audienceOrgIds ?? feed.defaultAudienceOrgs,
@@ -150,6 +163,7 @@ export async function ingest(
       writing = (async () => {
         if (rows.length) await writeReports(tx, feed, rows, report);
         if (sightingsOfChunk.length) await writeSightings(tx, feed, viewer, sightingsOfChunk, report);
+        await attributions.write(tx, false);
         onProgress?.(report);
       })();
       // Its failure is thrown where it is awaited next, not reported as unhandled meanwhile.
@@ -170,8 +184,10 @@ export async function ingest(
             reject(item);
             break;
           case "skipped":
-            report.skipped++;
-            if (report.skips.length < MAX_LISTED) report.skips.push(item);
+            skip(item);
+            break;
+          case "stix-attribution":
+            attributions.add(item);
             break;
           case "report": {
             const row = toReportRow(item, marking(item), feed);
@@ -217,6 +233,7 @@ export async function ingest(
     }
     for (let i = 0; i < pendingSightings.length; i += CHUNK)
       await writeSightings(tx, feed, viewer, pendingSightings.slice(i, i + CHUNK), report);
+    await attributions.write(tx, true);
 
     await tx
       .update(feeds)
@@ -242,6 +259,7 @@ export async function ingest(
         sightings: report.sightings,
         rejected: report.rejected,
         skipped: report.skipped,
+        attributions: report.attributions,
       },
     });
   });

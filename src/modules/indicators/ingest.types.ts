@@ -85,7 +85,19 @@ export interface SkippedItem {
   reason: string;
 }
 
-export type ParsedItem = ReportItem | SightingItem | RejectedItem | SkippedItem;
+/**
+ * A STIX object of an attribution (campaign, intrusion-set, threat-actor, or an `attributed-to` /
+ * `revoked-by` relationship) as sent, plain JSON, with the TLP its markings state. The ingest
+ * hands these to the assessments module (assessments/stix-import.ts), which reads them.
+ */
+export interface StixAttributionItem {
+  kind: "stix-attribution";
+  ref: string;
+  tlp?: Tlp;
+  object: Record<string, unknown>;
+}
+
+export type ParsedItem = ReportItem | SightingItem | RejectedItem | SkippedItem | StixAttributionItem;
 
 /** Parsers read a byte stream and yield items as they go: memory stays bounded by the item. */
 export type Parser = (input: AsyncIterable<Uint8Array | string>) => AsyncIterable<ParsedItem>;

@@ -266,6 +266,14 @@ function stixObject(o: unknown, ref: string, markings: Markings): ParsedItem[] {
         return sighting(o, ref, markings);
       case "observed-data":
         return observedData(o, ref, markings);
+      case "campaign":
+      case "intrusion-set":
+      case "threat-actor":
+        return [assignDefined<ParsedItem>({ kind: "stix-attribution", ref, object: o }, { tlp: markings.tlpOf(o) })];
+      case "relationship":
+        if (o.relationship_type === "attributed-to" || o.relationship_type === "revoked-by")
+          return [assignDefined<ParsedItem>({ kind: "stix-attribution", ref, object: o }, { tlp: markings.tlpOf(o) })];
+        return [{ kind: "skipped", ref, reason: `${String(o.relationship_type)} relationship is not imported` }];
       case "marking-definition":
         markings.learn(o);
         return [{ kind: "skipped", ref, reason: "marking-definition" }];
@@ -292,7 +300,9 @@ function stixObject(o: unknown, ref: string, markings: Markings): ParsedItem[] {
  * - TLP comes from `object_marking_refs`: the standard TLP 1.0 and 2.0 ids, and marking
  *   definitions earlier in the same bundle that state a TLP under another id; the strictest wins,
  *   other markings (statements, granular markings) are ignored and the feed default applies.
- * - Anything else (identity, malware, relationship, marking-definition, ...) is skipped by type;
+ * - campaign, intrusion-set, threat-actor and `attributed-to` / `revoked-by` relationships go
+ *   through as they are (`stix-attribution` items, with their TLP) for the assessments module.
+ * - Anything else (identity, malware, other relationships, marking-definition, ...) is skipped by type;
  *   an object with bad properties (timestamp, confidence, count) is rejected with the reason.
  * - Besides a bundle, accepts a TAXII envelope (`{"objects": [...]}`), a bare array of objects,
  *   and a single STIX object (a one-object bundle); any other JSON is one rejection. Malformed

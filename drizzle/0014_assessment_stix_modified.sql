@@ -1,0 +1,1 @@
+ALTER TABLE "assessments" ADD COLUMN "stix_modified" timestamp (3) with time zone;
