@@ -13,7 +13,7 @@ import { createHttpHandler } from "./transport/http";
 import { RateLimiter } from "./transport/rate-limit";
 import { attachWebSocket } from "./transport/ws";
 import { bootstrapOperator } from "./bootstrap";
-import { exportStix, formatFromContentType, ingestPayload } from "./modules/indicators";
+import { exportKinds, exportStix, formatFromContentType, ingestPayload } from "./modules/indicators";
 import { EventHub } from "./modules/realtime";
 import { startTrendsCompactor, trendsPageAssets } from "./modules/trends";
 
@@ -79,7 +79,11 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       ping: () => database.ping(),
       ingest: (viewer, feedId, body, contentType) =>
         ingestPayload(database.db, viewer, feedId, body, formatFromContentType(contentType)),
-      exportStix: (viewer, onwardSharing) => exportStix(database.db, viewer, { onwardSharing }),
+      exportStix: (viewer, { onwardSharing, include }) =>
+        exportStix(database.db, viewer, {
+          onwardSharing,
+          include: include ? exportKinds(include, "include") : undefined,
+        }),
       files: trendsPageAssets(),
     });
     const server = createServer((req, res) => void handler(req, res));

@@ -3,6 +3,8 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toGlobalId } from "../src/shared/ids";
+import { TLP2_MARKING_ID } from "../src/modules/indicators/stix";
+import { compareTimestamps, validateStix } from "./stix-schemas";
 import { startHub, type SeededAccount, type SeededOrg, type TestHub } from "./harness";
 
 /** The real public fixtures, read where CI has them too (never copied into the repo). */
@@ -329,5 +331,223 @@ describe("access", () => {
     expect(direct.errors?.[0]?.message).toBe(missing.errors?.[0]?.message);
     // the actors it created are RED too (feed default): no trace in the other's actor search
     expect(await actorsNamed(other.token, "bpp")).toEqual([]);
+  });
+});
+
+describe("export of assessments, opinions and incidents", () => {
+  let owner: SeededAccount;
+  let ownerOrg: SeededOrg;
+  let peer: SeededAccount;
+  let secretive: SeededAccount;
+  let reader: SeededAccount;
+  const ids: Record<string, string> = {};
+
+  async function must<T>(token: string, query: string, variables: Record<string, unknown>): Promise<T> {
+    const r = await hub.gql<T>(token, query, variables);
+    expect(r.errors).toBeUndefined();
+    if (!r.data) throw new Error("no data");
+    return r.data;
+  }
+  const actor = async (name: string, kind: string, tlp = "GREEN") =>
+    (
+      await must<{ createThreatActor: { id: string } }>(
+        owner.token,
+        `mutation($input: CreateThreatActorInput!) { createThreatActor(input: $input) { id } }`,
+        { input: { kind, name: `${name} ${Math.random()}`, aliases: [], marking: { tlp } } },
+      )
+    ).createThreatActor.id;
+  const incident = async (token: string, title: string, tlp: string) =>
+    (
+      await must<{ createIncident: { id: string } }>(
+        token,
+        `mutation($input: CreateIncidentInput!) { createIncident(input: $input) { id } }`,
+        {
+          input: {
+            title,
+            description: "exported as a STIX incident",
+            rsitClass: "malicious-code",
+            rsitType: "infected-system",
+            severity: "HIGH",
+            sectors: ["water"],
+            countries: ["XA"],
+            occurredAt: "2026-03-01T10:00:00.000Z",
+            marking: { tlp },
+          },
+        },
+      )
+    ).createIncident.id;
+  const assess = async (subject: Record<string, unknown>, actorId: string, tlp: string, extra = {}) =>
+    (
+      await must<{ createAssessment: { id: string; stixId: string } }>(
+        owner.token,
+        `mutation($input: CreateAssessmentInput!) { createAssessment(input: $input) { id stixId } }`,
+        {
+          input: {
+            subject,
+            actorId,
+            likelihood: "LIKELY",
+            analyticConfidence: "MODERATE",
+            rationale: `Rationale ${tlp} ${JSON.stringify(subject)}`,
+            status: "PROVISIONAL",
+            nextReviewAt: "2027-01-01T00:00:00.000Z",
+            marking: { tlp },
+            ...extra,
+          },
+        },
+      )
+    ).createAssessment;
+  const opinion = (token: string, assessmentId: string, stance: string, tlp: string, comment: string) =>
+    must(
+      token,
+      `mutation($a: ID!, $input: CreateOpinionInput!) { addOpinion(assessmentId: $a, input: $input) { id } }`,
+      { a: assessmentId, input: { stance, confidence: 70, comment, marking: { tlp } } },
+    );
+
+  beforeAll(async () => {
+    ownerOrg = await hub.world.org("MEMBER_STATE");
+    owner = await hub.world.account(ownerOrg, "ANALYST");
+    peer = await hub.world.account(await hub.world.org("MEMBER_STATE"), "ANALYST");
+    secretive = await hub.world.account(await hub.world.org("MEMBER_STATE"), "ANALYST");
+    reader = await hub.world.account(await hub.world.org("MEMBER_STATE"), "READER");
+    const sandworm = await actor("Export Sandworm", "THREAT_ACTOR");
+    const set = await actor("Export Set", "INTRUSION_SET");
+    const greenIncident = await incident(owner.token, "Green grid outage", "GREEN");
+    ids.peerAmberIncident = await incident(peer.token, "Peer amber incident", "AMBER");
+    const green = await assess({ campaignName: "Exported Campaign" }, sandworm, "GREEN");
+    ids.green = green.stixId;
+    ids.greenGid = green.id;
+    ids.red = (await assess({ campaignName: "Secret Campaign" }, sandworm, "RED")).stixId;
+    ids.strict = (await assess({ campaignName: "Strict Campaign" }, sandworm, "AMBER_STRICT")).stixId;
+    ids.onIncident = (await assess({ incidentId: greenIncident }, sandworm, "GREEN")).stixId;
+    const withdrawn = await assess({ intrusionSetId: set }, sandworm, "GREEN");
+    ids.withdrawn = withdrawn.stixId;
+    await must(
+      owner.token,
+      `mutation($id: ID!) { withdrawAssessment(id: $id, expectedRevision: 1, reason: "new evidence") { id } }`,
+      { id: withdrawn.id },
+    );
+    await opinion(peer.token, green.id, "STRONGLY_AGREE", "GREEN", "Seen the same infrastructure");
+    await opinion(secretive.token, green.id, "DISAGREE", "RED", "Secret dissent");
+  });
+
+  async function exportAs(token: string, query = ""): Promise<{ objects: Record<string, unknown>[] }> {
+    const res = await fetch(`${hub.url}/export/stix${query}`, { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(200);
+    const bundle = (await res.json()) as { type: string; objects?: Record<string, unknown>[] };
+    expect(validateStix(bundle)).toEqual([]);
+    for (const o of bundle.objects ?? [])
+      if (typeof o.created === "string" && typeof o.modified === "string")
+        expect(compareTimestamps(o.created, o.modified)).toBeLessThanOrEqual(0);
+    return { objects: bundle.objects ?? [] };
+  }
+  const byId = (objects: Record<string, unknown>[], id: string) => objects.find((o) => o.id === id);
+
+  it("exports a visible assessment as attributed-to with its confidence, campaign, actor and opinion", async () => {
+    const { objects } = await exportAs(reader.token);
+    const rel = byId(objects, ids.green ?? "");
+    expect(rel).toMatchObject({
+      type: "relationship",
+      relationship_type: "attributed-to",
+      // LIKELY (55-80 %, middle 67.5) held with moderate confidence: round(50 + 17.5 * 0.75)
+      confidence: 63,
+      x_hub_likelihood: "likely",
+      x_hub_analytic_confidence: "moderate",
+      description: expect.stringContaining("Rationale GREEN"),
+      object_marking_refs: ["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"],
+    });
+    expect(rel?.revoked).toBeUndefined();
+    expect(byId(objects, String(rel?.source_ref))).toMatchObject({ type: "campaign", name: "Exported Campaign" });
+    expect(byId(objects, String(rel?.target_ref))).toMatchObject({ type: "threat-actor" });
+    expect(byId(objects, String(rel?.created_by_ref))).toMatchObject({ type: "identity", name: ownerOrg.name });
+    const opinions = objects.filter((o) => o.type === "opinion");
+    expect(opinions).toEqual([
+      expect.objectContaining({
+        opinion: "strongly-agree",
+        explanation: "Seen the same infrastructure",
+        confidence: 70,
+        object_refs: [ids.green],
+      }),
+    ]);
+    const withdrawn = byId(objects, ids.withdrawn ?? "");
+    expect(withdrawn).toMatchObject({ revoked: true, x_hub_status: "withdrawn" });
+    expect(byId(objects, String(withdrawn?.source_ref))).toMatchObject({ type: "intrusion-set" });
+    const onIncident = byId(objects, ids.onIncident ?? "");
+    expect(byId(objects, String(onIncident?.source_ref))).toMatchObject({
+      type: "incident",
+      name: "Green grid outage",
+      x_hub_rsit_class: "malicious-code",
+      x_hub_rsit_type: "infected-system",
+      x_hub_severity: "high",
+    });
+  });
+
+  it("leaves out what the viewer may not see: a RED assessment, a RED opinion, another's AMBER incident", async () => {
+    const { objects } = await exportAs(reader.token, "?onwardSharing=false");
+    const text = JSON.stringify(objects);
+    expect(byId(objects, ids.red ?? "")).toBeUndefined();
+    expect(byId(objects, ids.strict ?? "")).toBeUndefined();
+    expect(text).not.toContain("Secret Campaign");
+    expect(text).not.toContain("Secret dissent");
+    expect(text).not.toContain("Peer amber incident");
+    expect(objects.filter((o) => o.type === "opinion")).toHaveLength(1);
+    // the peer sees its own AMBER incident
+    const peerView = await exportAs(peer.token, "?include=INCIDENTS");
+    expect(JSON.stringify(peerView.objects)).toContain("Peer amber incident");
+    expect(peerView.objects.some((o) => o.type === "relationship" || o.type === "indicator")).toBe(false);
+  });
+
+  it("keeps AMBER_STRICT and RED out of onward exports even for their owner", async () => {
+    const onward = await exportAs(owner.token, "?include=ASSESSMENTS");
+    expect(byId(onward.objects, ids.red ?? "")).toBeUndefined();
+    expect(byId(onward.objects, ids.strict ?? "")).toBeUndefined();
+    const own = await exportAs(owner.token, "?include=ASSESSMENTS&onwardSharing=false");
+    expect(byId(own.objects, ids.red ?? "")).toMatchObject({ object_marking_refs: [TLP2_MARKING_ID.RED] });
+    expect(byId(own.objects, ids.strict ?? "")).toBeDefined();
+  });
+
+  it("refuses an unknown kind in include with BAD_USER_INPUT", async () => {
+    const res = await fetch(`${hub.url}/export/stix?include=INDICATORS,ACTORS`, {
+      headers: { authorization: `Bearer ${reader.token}` },
+    });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { errors: { extensions: { code: string } }[] };
+    expect(body.errors[0]?.extensions.code).toBe("BAD_USER_INPUT");
+  });
+
+  it("the GraphQL exportStix takes the same include", async () => {
+    const r = await must<{ exportStix: string }>(
+      reader.token,
+      `query { exportStix(include: [ASSESSMENTS], limit: 100) }`,
+      {},
+    );
+    const bundle = JSON.parse(r.exportStix) as { objects: Record<string, unknown>[] };
+    expect(validateStix(bundle)).toEqual([]);
+    expect(byId(bundle.objects, ids.green ?? "")).toBeDefined();
+    expect(bundle.objects.some((o) => o.type === "incident" && o.name === "Peer amber incident")).toBe(false);
+  });
+
+  it("round trip: another organisation imports the export with the same likelihood and analytic confidence", async () => {
+    const { objects } = await exportAs(reader.token, "?include=ASSESSMENTS");
+    const o = await hub.world.org("MEMBER_STATE");
+    const a = await hub.world.account(o, "ANALYST");
+    const bundle = JSON.stringify({ type: "bundle", id: "bundle--6a1f7f0e-1b8e-4b55-9a39-5b0b1d0f2c11", objects });
+    const r = await ingest(a.token, await feed(a.token), bundle);
+    expect(r.rejected).toBe(0);
+    // the green campaign one, the withdrawn intrusion-set one (created and withdrawn); the one about
+    // an incident is skipped (the hub imports campaign and intrusion-set subjects)
+    expect(r.attributions.assessments).toMatchObject({ created: 2, withdrawn: 1 });
+    const { nodes } = await assessmentsOf(a.token, o.gid);
+    const green = nodes.find((x) => x.stixId === ids.green);
+    expect(green).toMatchObject({
+      likelihood: "LIKELY",
+      analyticConfidence: "MODERATE",
+      stixConfidence: 63,
+      campaignName: "Exported Campaign",
+      rationale: expect.stringContaining("Rationale GREEN"),
+    });
+    expect(nodes.find((x) => x.stixId === ids.withdrawn)).toMatchObject({ status: "WITHDRAWN" });
+    const again = await ingest(a.token, await feed(a.token), bundle);
+    // the same organisation again (another of its feeds): the same relationships, nothing changes
+    expect(again.attributions.assessments).toEqual({ created: 0, updated: 0, unchanged: 2, withdrawn: 0 });
   });
 });

@@ -417,6 +417,25 @@ describe("schema validation helper", () => {
       expect(validateStix(readJson("stix2.1-cti-documentation-examples", file)), file).toEqual([]);
   });
 
+  it("judges incident and opinion objects in a bundle by their own schemas (bundle.json does not list them)", () => {
+    const base = { spec_version: "2.1", created: "2026-01-01T00:00:00.000Z", modified: "2026-01-01T00:00:00.000Z" };
+    const incident = { ...base, type: "incident", id: "incident--6a1f7f0e-1b8e-4b55-9a39-5b0b1d0f2c11", name: "x" };
+    const opinion = {
+      ...base,
+      type: "opinion",
+      id: "opinion--6a1f7f0e-1b8e-4b55-9a39-5b0b1d0f2c11",
+      opinion: "agree",
+      object_refs: ["relationship--6a1f7f0e-1b8e-4b55-9a39-5b0b1d0f2c11"],
+    };
+    const bundle = (o: object) =>
+      validateStix({ type: "bundle", id: "bundle--6a1f7f0e-1b8e-4b55-9a39-5b0b1d0f2c11", objects: [o] });
+    expect(bundle(incident)).toEqual([]);
+    expect(bundle(opinion)).toEqual([]);
+    expect(bundle({ ...opinion, opinion: "meh" }).join("\n")).toMatch(/opinion/);
+    expect(bundle({ ...incident, name: undefined }).join("\n")).toMatch(/name/);
+    expect(bundle({ ...incident, modified: "2025-01-01T00:00:00.000Z" }).join("\n")).toMatch(/modified/);
+  });
+
   it("is not vacuous: broken objects get errors", () => {
     const indicator = {
       type: "indicator",

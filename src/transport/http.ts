@@ -20,8 +20,14 @@ export type IngestHandler = (
   contentType: string | undefined,
 ) => Promise<unknown>;
 
-/** A streamed STIX export for a viewer, as string chunks. */
-export type ExportHandler = (viewer: ViewerIdentity, onwardSharing: boolean) => AsyncIterable<string>;
+/**
+ * A streamed STIX export for a viewer, as string chunks; `include` is the query's comma-separated
+ * list (null when absent). Throws a HubError (before the first chunk) for a bad request.
+ */
+export type ExportHandler = (
+  viewer: ViewerIdentity,
+  opts: { onwardSharing: boolean; include: string[] | null },
+) => AsyncIterable<string>;
 
 export interface HttpDeps {
   services: Services;
@@ -305,7 +311,7 @@ export function createHttpHandler({ services, apollo, limiter, ping, ingest, exp
     }
   }
 
-  /** GET /export/stix[?onwardSharing=false]: the viewer's STIX bundle, streamed with backpressure. */
+  /** GET /export/stix[?onwardSharing=false][&include=INDICATORS,ASSESSMENTS,INCIDENTS]: the viewer's STIX bundle, streamed with backpressure. */
   async function exportRoute(req: IncomingMessage, res: ServerResponse, url: Target, out: Outcome) {
     if (req.method !== "GET")
       return sendJson(res, (out.status = 405), errorBody("Use GET", "BAD_REQUEST"), { allow: "GET" });
@@ -314,11 +320,21 @@ export function createHttpHandler({ services, apollo, limiter, ping, ingest, exp
     if (!viewer)
       return sendJson(res, (out.status = 401), errorBody("Missing or invalid credentials", ErrorCode.UNAUTHENTICATED));
     const onward = url.searchParams.get("onwardSharing") !== "false";
+    const include = url.searchParams.get("include");
+    let chunks: AsyncIterable<string>;
+    try {
+      chunks = exportStix(viewer, { onwardSharing: onward, include: include === null ? null : include.split(",") });
+    } catch (e) {
+      const code = e instanceof HubError ? e.extensions.code : undefined;
+      if (typeof code !== "string" || !(code in STATUS_OF_CODE)) throw e;
+      out.codes.push(code);
+      return sendJson(res, (out.status = STATUS_OF_CODE[code] ?? 400), errorBody((e as Error).message, code));
+    }
     res.writeHead((out.status = 200), {
       "content-type": "application/stix+json;version=2.1",
       "cache-control": "no-store",
     });
-    for await (const chunk of exportStix(viewer, onward)) {
+    for await (const chunk of chunks) {
       if (!res.write(chunk)) await new Promise((resolve) => res.once("drain", resolve));
     }
     res.end();

@@ -26,12 +26,23 @@ import type {
 import { appendChanges, ChangeKind, prevMarkingOf, Stream } from "../realtime";
 import { assessmentRevisions, assessments, opinionRevisions, opinions } from "./assessments.table";
 import { diff } from "../history";
-import { SCALES, stateResponsibilityValue, type AssessmentState, type OpinionState, type StoredMarking } from "./state";
+import {
+  SCALES,
+  stateOfOpinion,
+  stateOfRow,
+  stateResponsibilityValue,
+  type AssessmentRow,
+  type AssessmentState,
+  type OpinionRow,
+  type OpinionState,
+  type StoredMarking,
+} from "./state";
+
+export { stateOfOpinion, stateOfRow };
 
 export const TYPE = { Assessment: "Assessment", Opinion: "Opinion" } as const;
 
-export type AssessmentRow = typeof assessments.$inferSelect;
-export type OpinionRow = typeof opinions.$inferSelect;
+export type { AssessmentRow, OpinionRow };
 
 const COUNTRY = /^[A-Z]{2}$/;
 const STIX_CAMPAIGN_ID = /^campaign--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -52,33 +63,6 @@ function text(value: string, field: string, max: number, min = 1): string {
   const v = value.trim();
   if (v.length < min || v.length > max) throw badInput(field, `must be ${min} to ${max} characters`);
   return v;
-}
-
-/** The state an assessment row holds now (the same as its latest revision's). */
-export function stateOfRow(r: AssessmentRow): AssessmentState {
-  return {
-    actorId: r.actorId,
-    claimedState: r.claimedState,
-    stateResponsibility: r.stateResponsibility,
-    likelihood: r.likelihood as Likelihood,
-    analyticConfidence: r.analyticConfidence,
-    rationale: r.rationale,
-    evidenceIncidentIds: r.evidenceIncidents,
-    evidenceIndicatorIds: r.evidenceIndicators,
-    evidenceReferences: r.evidenceReferences,
-    status: r.status,
-    nextReviewAt: r.nextReviewAt?.toISOString() ?? null,
-    marking: { tlp: r.tlp, audienceOrgIds: r.audienceOrgs, audienceGroupIds: r.audienceGroups },
-  };
-}
-
-export function stateOfOpinion(r: OpinionRow): OpinionState {
-  return {
-    stance: r.stance,
-    confidence: r.confidence,
-    comment: r.comment,
-    marking: { tlp: r.tlp, audienceOrgIds: r.audienceOrgs, audienceGroupIds: r.audienceGroups },
-  };
 }
 
 /** The columns of `assessments` that mirror a state. */

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { z } from "zod";
+import type { assessments, opinions } from "./assessments.table";
 import { TAXONOMY_DIR } from "../incidents/taxonomy";
 import {
   AnalyticConfidence,
@@ -125,6 +126,36 @@ export function likelihoodOfConfidence(confidence: number): Likelihood {
   let found: Likelihood = "ALMOST_NO_CHANCE";
   for (const b of SCALES.bands) if (confidence >= b.low) found = b.likelihood;
   return found;
+}
+
+export type AssessmentRow = typeof assessments.$inferSelect;
+export type OpinionRow = typeof opinions.$inferSelect;
+
+/** The state an assessment row holds now (the same as its latest revision's). */
+export function stateOfRow(r: AssessmentRow): AssessmentState {
+  return {
+    actorId: r.actorId,
+    claimedState: r.claimedState,
+    stateResponsibility: r.stateResponsibility,
+    likelihood: r.likelihood as Likelihood,
+    analyticConfidence: r.analyticConfidence,
+    rationale: r.rationale,
+    evidenceIncidentIds: r.evidenceIncidents,
+    evidenceIndicatorIds: r.evidenceIndicators,
+    evidenceReferences: r.evidenceReferences,
+    status: r.status,
+    nextReviewAt: r.nextReviewAt?.toISOString() ?? null,
+    marking: { tlp: r.tlp, audienceOrgIds: r.audienceOrgs, audienceGroupIds: r.audienceGroups },
+  };
+}
+
+export function stateOfOpinion(r: OpinionRow): OpinionState {
+  return {
+    stance: r.stance,
+    confidence: r.confidence,
+    comment: r.comment,
+    marking: { tlp: r.tlp, audienceOrgIds: r.audienceOrgs, audienceGroupIds: r.audienceGroups },
+  };
 }
 
 export const DEFAULT_IMPORT_CONFIDENCE = AnalyticConfidence.LOW;

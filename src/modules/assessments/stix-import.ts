@@ -3,6 +3,7 @@ import type { Tx } from "../../db/client";
 import { rowsOf } from "../../shared/rows";
 import { TLP_LEVELS, visibleTo, type Tlp } from "../access/tlp";
 import type { ViewerIdentity } from "../access/viewer";
+import { diff } from "../history";
 import { threatActors } from "../incidents/incidents.table";
 import type { StixAttributionItem } from "../indicators/ingest.types";
 import {
@@ -14,9 +15,8 @@ import {
   SubjectKind,
   type Likelihood,
 } from "./assessments.enums";
-import { stateOfRow } from "./assessments.service";
 import { assessmentRevisions, assessments } from "./assessments.table";
-import { DEFAULT_IMPORT_CONFIDENCE, diff, likelihoodOfConfidence, type AssessmentState } from "./state";
+import { DEFAULT_IMPORT_CONFIDENCE, likelihoodOfConfidence, stateOfRow, type AssessmentState } from "./state";
 
 /**
  * STIX import of attributions (DESIGN section 7, issue 6 section 4): `attributed-to`

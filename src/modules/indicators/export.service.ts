@@ -1,32 +1,36 @@
 import { and, asc, eq, gt, inArray } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { organizations } from "../access/access.table";
-import { ONWARD_SHARABLE, type Tlp } from "../access/tlp";
+import type { Tlp } from "../access/tlp";
 import type { ViewerIdentity } from "../access/viewer";
+import { badInput } from "../../shared/errors";
+import { assessmentStixObjects } from "../assessments/stix-export";
+import { incidentStixObjects } from "../incidents/stix-export";
+import { STIX_EXPORT_KINDS, StixExportKind } from "./indicators.enums";
 import { observables, reports, sightings } from "./indicators.table";
 import { liveVisibleReports, liveVisibleSightings, reportConditions, typeCondition } from "./indicators.service";
 import type { IndicatorFilter } from "./indicators.input";
 import type { ObservableType } from "./normalize";
 import {
   HUB_STIX_NAMESPACE,
-  identityFor,
   identityId,
   patternFor,
   scoObject,
   stixBundle,
   stixTimestamp,
   TLP2_MARKING_ID,
-  tlp2MarkingDefinition,
   uuidv5,
 } from "./stix";
+import { StixExportScope } from "./stix-export-scope";
 
 const BATCH = 1000;
 
 export interface ExportOptions {
   /** Leave out AMBER_STRICT and RED: the export is meant to be passed on. Default true. */
   onwardSharing: boolean;
-  /** Stop after this many reports (the GraphQL field caps it; the HTTP export does not). */
+  /** Stop after this many reports, and as many assessments and incidents (the GraphQL field caps it; the HTTP export does not). */
   limit?: number;
+  /** What goes in; default everything (indicators, assessments, incidents). */
+  include?: readonly StixExportKind[];
   /** The same filter as `indicators`, applied to the exported reports. */
   filter?: IndicatorFilter | null;
 }
@@ -35,22 +39,39 @@ export interface ExportOptions {
 const indicatorIdOf = (r: { id: number; stixId: string | null }) =>
   r.stixId?.startsWith("indicator--") ? r.stixId : `indicator--${uuidv5(`report:${r.id}`, HUB_STIX_NAMESPACE)}`;
 
+/** The kinds named in a list (`INDICATORS`, `ASSESSMENTS`, `INCIDENTS`, any case), or BAD_USER_INPUT naming the field. */
+export function exportKinds(names: readonly string[], field: string): StixExportKind[] {
+  const kinds = names.map((n) => STIX_EXPORT_KINDS.find((k) => k === n.trim().toUpperCase()));
+  const bad = names.find((_, i) => !kinds[i]);
+  if (bad !== undefined || !names.length)
+    throw badInput(field, `unknown kind ${JSON.stringify(bad ?? "")}; valid: ${STIX_EXPORT_KINDS.join(", ")}`);
+  return [...new Set(kinds.filter((k): k is StixExportKind => !!k))];
+}
+
 /**
  * Streams a STIX 2.1 bundle of what the viewer may see: for each visible live report an
  * `indicator` (pattern, confidence, validity, labels, kill chain, TLP 2.0 marking, creator), the
- * cyber-observable it is about, the viewer-visible sightings of it, the owners' identities and
- * the TLP 2.0 marking definitions used. Reads in keyset batches, so memory stays flat whatever
- * the size. With `onwardSharing`, AMBER_STRICT and RED records stay out.
+ * cyber-observable it is about, the viewer-visible sightings of it; the visible assessments as
+ * `attributed-to` relationships with what they refer to and their visible opinions
+ * (assessments/stix-export.ts); the visible incidents (incidents/stix-export.ts); the owners'
+ * identities and the TLP 2.0 marking definitions used. Reads in keyset batches, so memory stays
+ * flat whatever the size. With `onwardSharing`, AMBER_STRICT and RED records stay out.
  */
 export function exportStix(db: Db, viewer: ViewerIdentity, opts: ExportOptions): AsyncIterable<string> {
-  return stixBundle(exportObjects(db, viewer, opts));
+  return stixBundle(exportAll(new StixExportScope(db, viewer, opts.onwardSharing), opts));
 }
 
-async function* exportObjects(db: Db, viewer: ViewerIdentity, opts: ExportOptions): AsyncIterable<object> {
-  const levels = opts.onwardSharing ? ONWARD_SHARABLE : null;
-  const seenOrgs = new Set<string>();
+async function* exportAll(scope: StixExportScope, opts: ExportOptions): AsyncIterable<object> {
+  const include = new Set(opts.include ?? STIX_EXPORT_KINDS);
+  const limit = opts.limit ?? Number.POSITIVE_INFINITY;
+  if (include.has(StixExportKind.INDICATORS)) yield* exportObjects(scope, opts);
+  if (include.has(StixExportKind.ASSESSMENTS)) yield* assessmentStixObjects(scope, limit);
+  if (include.has(StixExportKind.INCIDENTS)) yield* incidentStixObjects(scope, limit);
+}
+
+async function* exportObjects(scope: StixExportScope, opts: ExportOptions): AsyncIterable<object> {
+  const { db, viewer, levels } = scope;
   const seenScos = new Set<string>();
-  const seenMarkings = new Set<Tlp>();
   // Observables whose sightings went out already (one number each: ~8 MB per million).
   const covered = new Set<number>();
   let after = 0;
@@ -76,21 +97,12 @@ async function* exportObjects(db: Db, viewer: ViewerIdentity, opts: ExportOption
     after = batch.at(-1)?.report.id ?? after;
     emitted += batch.length;
 
-    const newOrgs = [...new Set(batch.map((b) => b.report.ownerOrgId))].filter((id) => !seenOrgs.has(id));
-    if (newOrgs.length) {
-      for (const o of await db.select().from(organizations).where(inArray(organizations.id, newOrgs))) {
-        seenOrgs.add(o.id);
-        yield identityFor({ id: o.id, name: o.name, kind: o.kind, createdAt: o.createdAt });
-      }
-    }
+    yield* scope.identities(batch.map((b) => b.report.ownerOrgId));
     // Sightings go with the first exported indicator of their observable (sighting_of_ref).
     const firstIndicatorOf = new Map<number, string>();
     for (const { report: r, observable: o } of batch) {
       const tlp = r.tlp as Tlp;
-      if (!seenMarkings.has(tlp)) {
-        seenMarkings.add(tlp);
-        yield tlp2MarkingDefinition(tlp);
-      }
+      yield* scope.marking(tlp);
       const type = o.type as ObservableType;
       if (!seenScos.has(o.stixId)) {
         const sco = scoObject(type, o.value);
@@ -144,19 +156,10 @@ async function* exportObjects(db: Db, viewer: ViewerIdentity, opts: ExportOption
         ),
       )
       .orderBy(asc(sightings.id));
-    const sightingOrgs = [...new Set(visibleSightings.map((x) => x.ownerOrgId))].filter((id) => !seenOrgs.has(id));
-    if (sightingOrgs.length) {
-      for (const o of await db.select().from(organizations).where(inArray(organizations.id, sightingOrgs))) {
-        seenOrgs.add(o.id);
-        yield identityFor({ id: o.id, name: o.name, kind: o.kind, createdAt: o.createdAt });
-      }
-    }
+    yield* scope.identities(visibleSightings.map((x) => x.ownerOrgId));
     for (const s of visibleSightings) {
       const tlp = s.tlp as Tlp;
-      if (!seenMarkings.has(tlp)) {
-        seenMarkings.add(tlp);
-        yield tlp2MarkingDefinition(tlp);
-      }
+      yield* scope.marking(tlp);
       const created = stixTimestamp(s.createdAt);
       const modified = stixTimestamp(s.updatedAt);
       yield {

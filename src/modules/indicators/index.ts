@@ -10,7 +10,7 @@ export { feeds, observables, reports, sightings } from "./indicators.table";
 export { normalize, detectType, ObservableType } from "./normalize";
 export { ingest, type IngestReport } from "./ingest.service";
 export { ingestPayload } from "./ingest.run";
-export { exportStix } from "./export.service";
+export { exportKinds, exportStix } from "./export.service";
 export { formatFromContentType, parserFor } from "./parsers";
 export { indicatorReader } from "./indicator-events.service";
 export { IndicatorRecord } from "./indicators.enums";

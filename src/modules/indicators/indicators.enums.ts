@@ -16,3 +16,13 @@ export { OBSERVABLE_TYPES };
 
 /** The records of the indicator event stream: reports and sightings, delivered as their indicator. */
 export const IndicatorRecord = { REPORT: "report", SIGHTING: "sighting" } as const;
+
+/** What a STIX export holds; by default all of it. */
+export const StixExportKind = { INDICATORS: "INDICATORS", ASSESSMENTS: "ASSESSMENTS", INCIDENTS: "INCIDENTS" } as const;
+export type StixExportKind = (typeof StixExportKind)[keyof typeof StixExportKind];
+export const STIX_EXPORT_KINDS = Object.values(StixExportKind) as [StixExportKind, ...StixExportKind[]];
+registerEnumType(StixExportKind, {
+  name: "StixExportKind",
+  description:
+    "INDICATORS: indicators, observables, sightings. ASSESSMENTS: attributed-to relationships with their campaigns, intrusion sets, threat actors (and subject incidents) and the opinions of them. INCIDENTS: incident objects.",
+});
