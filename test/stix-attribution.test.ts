@@ -236,12 +236,17 @@ describe("the ATT&CK for ICS attribution subset", () => {
       one({ ...rel, modified: "2026-01-01T00:00:00.000Z", confidence: 85 }),
     );
     expect(newer.attributions.assessments).toEqual({ created: 0, updated: 1, unchanged: 0, withdrawn: 0 });
-    // a later bundle revokes it
+    // a later bundle revokes it, with the relationship alone: its ends are found in the hub
     const revoked = await ingest(
       analyst.token,
       feedId,
-      one({ ...rel, modified: "2026-02-01T00:00:00.000Z", confidence: 85, revoked: true }),
+      JSON.stringify({
+        type: "bundle",
+        id: "bundle--5d0c4c4e-3c64-4b4c-9d9a-2f2d3c1f9a12",
+        objects: [{ ...rel, modified: "2026-02-01T00:00:00.000Z", confidence: 85, revoked: true }],
+      }),
     );
+    expect(revoked.rejected).toBe(0);
     expect(revoked.attributions.assessments).toEqual({ created: 0, updated: 0, unchanged: 0, withdrawn: 1 });
 
     const triton = (await assessmentsOf(analyst.token, org.gid)).nodes.find((a) => a.actor.name === "TEMP.Veles");
@@ -312,6 +317,64 @@ describe("the cti-documentation and APT1 attribution examples", () => {
 });
 
 describe("access", () => {
+  it("an actor another organisation holds under RED resolves exactly like an unknown id", async () => {
+    const holder = await hub.world.account(await hub.world.org("MEMBER_STATE"), "ANALYST");
+    const held = "intrusion-set--0a6b6f8c-3f3e-4d53-8d1e-2b1f4f6c9a01";
+    const unknown = "intrusion-set--0a6b6f8c-3f3e-4d53-8d1e-2b1f4f6c9a02";
+    const made = await hub.gql(
+      holder.token,
+      `mutation($input: CreateThreatActorInput!) { createThreatActor(input: $input) { id } }`,
+      {
+        input: {
+          kind: "INTRUSION_SET",
+          name: `Held ${Math.random()}`,
+          aliases: [],
+          stixId: held,
+          marking: { tlp: "RED" },
+        },
+      },
+    );
+    expect(made.errors).toBeUndefined();
+    const o = await hub.world.org("MEMBER_STATE");
+    const a = await hub.world.account(o, "ANALYST");
+    const f = await feed(a.token);
+    const campaign = {
+      type: "campaign",
+      spec_version: "2.1",
+      id: "campaign--0a6b6f8c-3f3e-4d53-8d1e-2b1f4f6c9a03",
+      created: "2026-01-01T00:00:00.000Z",
+      modified: "2026-01-01T00:00:00.000Z",
+      name: "Probe",
+    };
+    const probe = async (target: string) => {
+      const r = await ingest(
+        a.token,
+        f,
+        JSON.stringify({
+          type: "bundle",
+          id: "bundle--0a6b6f8c-3f3e-4d53-8d1e-2b1f4f6c9a04",
+          objects: [
+            campaign,
+            {
+              type: "relationship",
+              spec_version: "2.1",
+              id: "relationship--0a6b6f8c-3f3e-4d53-8d1e-2b1f4f6c9a05",
+              created: "2026-01-01T00:00:00.000Z",
+              modified: "2026-01-01T00:00:00.000Z",
+              relationship_type: "attributed-to",
+              source_ref: campaign.id,
+              target_ref: target,
+            },
+          ],
+        }),
+      );
+      return JSON.stringify(r).replaceAll(target, "TARGET");
+    };
+    const answer = await probe(held);
+    expect(answer).toBe(await probe(unknown));
+    expect(answer).toContain("TARGET is neither in the bundle nor known here");
+  });
+
   it("an imported RED attribution is invisible to other organisations", async () => {
     const o = await hub.world.org("MEMBER_STATE");
     const a = await hub.world.account(o, "ANALYST");

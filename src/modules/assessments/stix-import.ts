@@ -313,7 +313,7 @@ export class StixAttributionImport {
             order by (${t.ownerOrgId} = ${this.feed.ownerOrgId}::uuid) desc, ${t.createdAt}, ${t.id} limit 1),
           (select ${t.id} from ${t} where cardinality(x.names) > 0 and ${t.namesLower} && x.names
             and ${t.kind} = x.kind::actor_kind and ${t.revokedAt} is null and ${visibleTo(this.viewer, t)}
-            order by ${t.createdAt}, ${t.id} limit 1)) as id
+            order by (${t.ownerOrgId} = ${this.feed.ownerOrgId}::uuid) desc, ${t.createdAt}, ${t.id} limit 1)) as id
         from jsonb_to_recordset(${JSON.stringify(lookups)}::jsonb) as x(n integer, stix_id text, kind text, names text[])`),
     );
     const create: (typeof threatActors.$inferInsert)[] = [];
