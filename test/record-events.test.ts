@@ -324,4 +324,61 @@ describe("assessmentEvents", () => {
     expect(r2.summary()).toEqual([["UPDATED", b, "for opinions"]]);
     expect(xb.id).not.toBe(xc.id);
   });
+
+  it("delivers assessments imported from STIX: created, then withdrawn by a later bundle", async () => {
+    const feed = await op(hub.url, xaAnalyst.token, CreateFeedDocument, {
+      input: { name: `stix events ${Math.random()}`, format: "STIX", defaultMarking: { tlp: "GREEN" } },
+    });
+    const feedId = feed.data?.createFeed.id ?? "";
+    const at = (modified: string, extra: Record<string, unknown> = {}) =>
+      JSON.stringify({
+        type: "bundle",
+        id: "bundle--2f0e9a56-4f59-4b8e-8a57-3b7c2a1d9e01",
+        objects: [
+          {
+            type: "campaign",
+            spec_version: "2.1",
+            id: "campaign--2f0e9a56-4f59-4b8e-8a57-3b7c2a1d9e02",
+            created: "2026-01-01T00:00:00.000Z",
+            modified: "2026-01-01T00:00:00.000Z",
+            name: "Imported events campaign",
+          },
+          {
+            type: "intrusion-set",
+            spec_version: "2.1",
+            id: "intrusion-set--2f0e9a56-4f59-4b8e-8a57-3b7c2a1d9e03",
+            created: "2026-01-01T00:00:00.000Z",
+            modified: "2026-01-01T00:00:00.000Z",
+            name: `Imported events set ${Math.random()}`,
+          },
+          {
+            type: "relationship",
+            spec_version: "2.1",
+            id: "relationship--2f0e9a56-4f59-4b8e-8a57-3b7c2a1d9e04",
+            created: "2026-01-01T00:00:00.000Z",
+            modified,
+            relationship_type: "attributed-to",
+            source_ref: "campaign--2f0e9a56-4f59-4b8e-8a57-3b7c2a1d9e02",
+            target_ref: "intrusion-set--2f0e9a56-4f59-4b8e-8a57-3b7c2a1d9e03",
+            description: "imported",
+            ...extra,
+          },
+        ],
+      });
+    const { r } = await subscribe(xbReader.token, ASSESSMENTS);
+    expect(
+      (await op(hub.url, xaAnalyst.token, IngestDocument, { feedId, content: at("2026-01-01T00:00:00.000Z") })).errors,
+    ).toBeUndefined();
+    const again = await op(hub.url, xaAnalyst.token, IngestDocument, {
+      feedId,
+      content: at("2026-02-01T00:00:00.000Z", { revoked: true }),
+    });
+    expect(again.errors).toBeUndefined();
+    await r.until((x) => x.events.length >= 2, "the import's two events");
+    const id = r.events[0]?.id ?? "";
+    expect(r.summary()).toEqual([
+      ["CREATED", id, "imported"],
+      ["UPDATED", id, "imported"],
+    ]);
+  });
 });

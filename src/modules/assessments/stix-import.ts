@@ -5,6 +5,7 @@ import { TLP_LEVELS, visibleTo, type Tlp } from "../access/tlp";
 import type { ViewerIdentity } from "../access/viewer";
 import { diff } from "../history";
 import { threatActors } from "../incidents/incidents.table";
+import { appendChanges, ChangeKind, prevMarkingOf, Stream, type Change } from "../realtime";
 import type { StixAttributionItem } from "../indicators/ingest.types";
 import {
   AnalyticConfidence,
@@ -16,7 +17,13 @@ import {
   type Likelihood,
 } from "./assessments.enums";
 import { assessmentRevisions, assessments } from "./assessments.table";
-import { DEFAULT_IMPORT_CONFIDENCE, likelihoodOfConfidence, stateOfRow, type AssessmentState } from "./state";
+import {
+  DEFAULT_IMPORT_CONFIDENCE,
+  likelihoodOfConfidence,
+  stateOfRow,
+  type AssessmentRow,
+  type AssessmentState,
+} from "./state";
 
 /**
  * STIX import of attributions (DESIGN section 7, issue 6 section 4): `attributed-to`
@@ -454,7 +461,8 @@ export class StixAttributionImport {
       `STIX revocation: ${r.id} is revoked${r.modified ? ` (version of ${r.modified})` : ""}`;
     type Revision = { action: RevisionAction; reason: string; state: AssessmentState };
     const creates: { rel: Rel; revisions: Revision[] }[] = [];
-    const updates: { id: string; rel: Rel; revision: number; revisions: Revision[] }[] = [];
+    const updates: { id: string; rel: Rel; revision: number; revisions: Revision[]; prev: AssessmentRow }[] = [];
+    const changes: Change[] = [];
     for (const r of rels) {
       const row = existing.get(r.id);
       if (!row) {
@@ -489,6 +497,7 @@ export class StixAttributionImport {
       updates.push({
         id: row.id,
         rel: r,
+        prev: row,
         revision: row.revision,
         revisions: [
           withdraw
@@ -557,6 +566,7 @@ export class StixAttributionImport {
         );
         this.counts.assessments.created++;
         if (c.rel.revoked) this.counts.assessments.withdrawn++;
+        changes.push({ record: "assessment", id: row.id, subject: row.id, kind: ChangeKind.CREATED });
       }
     }
     if (updates.length) {
@@ -610,8 +620,17 @@ export class StixAttributionImport {
         });
         if (rev.action === RevisionAction.WITHDRAW) this.counts.assessments.withdrawn++;
         else this.counts.assessments.updated++;
+        changes.push({
+          record: "assessment",
+          id: u.id,
+          subject: u.id,
+          kind: ChangeKind.UPDATED,
+          prev: prevMarkingOf(u.prev),
+        });
       }
     }
     if (revisionRows.length) await tx.insert(assessmentRevisions).values(revisionRows);
+    // The outbox, as for assessments made through the API: live subscribers hear of these too.
+    await appendChanges(tx, Stream.ASSESSMENT, changes);
   }
 }
