@@ -612,5 +612,9 @@ describe("export of assessments, opinions and incidents", () => {
     const again = await ingest(a.token, await feed(a.token), bundle);
     // the same organisation again (another of its feeds): the same relationships, nothing changes
     expect(again.attributions.assessments).toEqual({ created: 0, updated: 0, unchanged: 2, withdrawn: 0 });
+    // the owner's own export back through its own feed leaves its assessments as they are
+    const ownFeed = await feed(owner.token);
+    const home = await ingest(owner.token, ownFeed, bundle);
+    expect(home.attributions.assessments).toEqual({ created: 0, updated: 0, unchanged: 2, withdrawn: 0 });
   });
 });

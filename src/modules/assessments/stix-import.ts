@@ -479,10 +479,16 @@ export class StixAttributionImport {
         creates.push({ rel: r, revisions });
         continue;
       }
-      const stored = row.stixModified?.toISOString() ?? null;
+      // One the organisation made in the hub (never imported: no STIX version) is its analysts' to
+      // change; its own export coming back through a feed leaves it alone.
+      if (!row.stixModified) {
+        this.counts.assessments.unchanged++;
+        continue;
+      }
+      const stored = row.stixModified.toISOString();
       const cur = stateOfRow(row);
       const withdraw = r.revoked && cur.status !== AssessmentStatus.WITHDRAWN;
-      const newer = !stored || !r.modified || r.modified > stored;
+      const newer = !r.modified || r.modified > stored;
       if (!newer && !(withdraw && r.modified === stored)) {
         this.counts.assessments.unchanged++;
         continue;
@@ -504,7 +510,7 @@ export class StixAttributionImport {
             ? { action: RevisionAction.WITHDRAW, reason: revocation(r), state: next }
             : {
                 action: RevisionAction.REVISE,
-                reason: `STIX ${r.id} modified ${r.modified ?? "(no date)"}${stored ? ` (was ${stored})` : ""}: ${changed.map((c) => c.field).join(", ")} changed`,
+                reason: `STIX ${r.id} modified ${r.modified ?? "(no date)"} (was ${stored}): ${changed.map((c) => c.field).join(", ")} changed`,
                 state: next,
               },
         ],
