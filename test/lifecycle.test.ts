@@ -319,10 +319,15 @@ describe.concurrent("a development start on a fresh data folder", () => {
         ["WITHDRAWN", 2, 1],
       ],
     });
-    // Calderra sees the grid assessment only from its GREEN release, and its own RED one.
+    // Calderra sees the three APT1 attributions its RED feed imported from the STIX report (oldest
+    // first: the feeds are filled before the cases), the grid assessment only from its GREEN
+    // release, and its own RED one.
     expect(await seen("xc", "ANALYST")).toEqual({
       incidents: 3 + trendIncidentsSeenBy("xc", OrganizationKind.MEMBER_STATE),
       assessments: [
+        ["PROVISIONAL", 1, 0],
+        ["PROVISIONAL", 1, 0],
+        ["PROVISIONAL", 1, 0],
         ["PROVISIONAL", 1, 2],
         ["WITHDRAWN", 2, 1],
         ["CONFIRMED", 2, 0],
