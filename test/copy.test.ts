@@ -2,7 +2,8 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { copyArray, copyFrom, copyJson, copyValue } from "../src/db/copy";
 import { rowsOf } from "../src/modules/indicators/ingest.service";
-import { createTestDatabase, type TestDatabase } from "./harness";
+import { openDatabase } from "../src/db/client";
+import { createTestDatabase, TARGET, type TestDatabase } from "./harness";
 
 let t: TestDatabase;
 beforeAll(async () => {
@@ -41,5 +42,34 @@ describe("COPY into a staging table", () => {
     // The connection is usable again: the failed transaction was rolled back, not left open.
     const after = rowsOf<{ one: number }>(await t.database.db.execute(sql`select 1 as one`));
     expect(after).toEqual([{ one: 1 }]);
+  });
+});
+
+describe.runIf(TARGET === "postgres")("connections to PostgreSQL (TCP_NODELAY sockets of the hub's own)", () => {
+  it("connects to the URL's hosts in turn, past one that refuses", async () => {
+    const url = new URL(process.env.TEST_DATABASE_URL ?? "");
+    // postgres.js reads several hosts from one URL: host:port,host:port.
+    const multi = `${url.protocol}//${url.username}@127.0.0.1:1,${url.host}${url.pathname}`;
+    const database = await openDatabase({ url: multi, poolMax: 1 });
+    try {
+      const [row] = rowsOf<{ one: number }>(await database.db.execute(sql`select 1 as one`));
+      expect(row?.one).toBe(1);
+    } finally {
+      await database.close();
+    }
+  });
+
+  it("fails with the connection error when no host answers", async () => {
+    const database = await openDatabase({ url: "postgres://postgres@127.0.0.1:1/none", poolMax: 1 });
+    try {
+      const failed = await database.db.execute(sql`select 1`).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      // drizzle wraps the driver's error as its cause.
+      expect(failed).toMatchObject({ cause: { code: "ECONNREFUSED" } });
+    } finally {
+      await database.close();
+    }
   });
 });

@@ -1,4 +1,5 @@
 import { mkdirSync } from "node:fs";
+import { connect, type Socket } from "node:net";
 import { resolve } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
@@ -47,11 +48,14 @@ export interface DatabaseOptions {
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   if (opts.url) {
     // drizzle replaces its client's serializers, so it gets a client of its own (NOTES.md).
-    const client = postgres(opts.url, {
+    // `socket` is in postgres.js's README and code, not in its types.
+    const options: postgres.Options<Record<string, never>> & { socket: typeof noDelaySocket } = {
       max: opts.poolMax ?? 10,
       onnotice: () => {},
       connection: { application_name: "incident-sharing-hub" },
-    });
+      socket: noDelaySocket,
+    };
+    const client = postgres(opts.url, options);
     const db = drizzlePostgres(client, { schema, logger: queryLogger(opts) }) as unknown as Db;
     return {
       db,
@@ -91,6 +95,52 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     },
     close: () => client.close(),
   };
+}
+
+/** The connection options postgres.js hands its `socket` function (parsed from the URL). */
+interface SocketOptions {
+  host: string[];
+  port: number[];
+  path?: string | false;
+  connect_timeout?: number;
+}
+
+/**
+ * postgres.js's sockets, but with Nagle's algorithm off (TCP_NODELAY), which postgres.js leaves
+ * on. With it on, a message written while an earlier one is still unacknowledged waits for the
+ * server's delayed ACK (40 ms on Linux): a COPY's data and its CopyDone go out as two small
+ * writes, and an ingest of ten indicators spent ~85 of its ~110 ms waiting so (bench/README.md).
+ * postgres.js takes a socket from this function already connected, so this connects it: to the
+ * hosts of the URL in turn (or its Unix socket), each within the client's connect_timeout.
+ */
+export async function noDelaySocket(o: SocketOptions): Promise<Socket> {
+  const timeoutMs = (o.connect_timeout ?? 30) * 1000;
+  const targets = o.path
+    ? [{ path: o.path }]
+    : o.host.map((host, i) => ({ host, port: o.port[i] ?? o.port[0] ?? 5432 }));
+  let last: unknown = new Error("no database host to connect to");
+  for (const target of targets) {
+    try {
+      return await new Promise<Socket>((resolve, reject) => {
+        const socket = connect({ ...target, noDelay: true, timeout: timeoutMs });
+        const fail = (e: unknown) => {
+          socket.destroy();
+          reject(e);
+        };
+        socket.once("error", fail);
+        socket.once("timeout", () => fail(new Error(`connecting to the database timed out after ${timeoutMs} ms`)));
+        socket.once("connect", () => {
+          socket.off("error", fail);
+          socket.setTimeout(0);
+          socket.removeAllListeners("timeout");
+          resolve(socket);
+        });
+      });
+    } catch (e) {
+      last = e;
+    }
+  }
+  throw last;
 }
 
 const queryLogger = (opts: DatabaseOptions) => {
