@@ -302,7 +302,8 @@ async function main() {
     hub = undefined;
 
     // The limit: the same rows straight into the same tables, emptied first.
-    await sql`truncate reports, sightings, observables restart identity`;
+    // incident_indicators (empty here) references observables, so it is emptied with them.
+    await sql`truncate reports, sightings, incident_indicators, observables restart identity`;
     await sql.unsafe("checkpoint");
     let copyObservables = 0;
     const copyBoth = await measure("COPY observables + reports", opts.count, undefined, async () => {
