@@ -401,7 +401,8 @@ describe.concurrent("a development start on a fresh data folder", () => {
           "{ organizations(first: 100) { edges { node { name } } } }",
         );
         expect(r.data?.organizations.edges.map((e) => e.node.name)).toContain("Kept Across Restarts");
-        expect(logLines(second.proc).some((l) => l.msg === "demo world already present")).toBe(true);
+        // The log is written in batches (up to 100 ms late): wait for the line rather than look once.
+        await second.proc.waitFor(/"msg":"demo world already present"/);
         const again = await gql<{ assessments: { totalCount: number } }>(
           second.url,
           demoAccounts().find((a) => a.org === "xa" && a.role === "READER")?.token ?? null,
