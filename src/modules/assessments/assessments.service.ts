@@ -65,6 +65,33 @@ function text(value: string, field: string, max: number, min = 1): string {
   return v;
 }
 
+/**
+ * A revision row's columns but its record's key: the number, the marking it is made under, what it
+ * did and why, the whole state after it, who made it and when. Shared by assessment and opinion
+ * revisions, which differ only in that key.
+ */
+function revisionValues<S extends { marking: StoredMarking }>(
+  viewer: ViewerIdentity,
+  ownerOrgId: string,
+  number: number,
+  action: RevisionAction,
+  reason: string,
+  state: S,
+  recordedAt: Date,
+) {
+  return {
+    number,
+    ownerOrgId,
+    ...markingCols(state.marking),
+    action,
+    reason,
+    state,
+    authorAccountId: viewer.accountId,
+    authorOrgId: viewer.organizationId,
+    recordedAt,
+  };
+}
+
 /** The columns of `assessments` that mirror a state. */
 const assessmentColumns = (s: AssessmentState) => ({
   ...markingCols(s.marking),
@@ -241,15 +268,7 @@ export async function createAssessment(
   if (!row) throw new Error("insert returned no row");
   await tx.insert(assessmentRevisions).values({
     assessmentId: row.id,
-    number: 1,
-    ownerOrgId: row.ownerOrgId,
-    ...markingCols(state.marking),
-    action: RevisionAction.CREATE,
-    reason,
-    state,
-    authorAccountId: viewer.accountId,
-    authorOrgId: viewer.organizationId,
-    recordedAt: row.createdAt,
+    ...revisionValues(viewer, row.ownerOrgId, 1, RevisionAction.CREATE, reason, state, row.createdAt),
   });
   await appendChanges(tx, Stream.ASSESSMENT, [
     { record: "assessment", id: row.id, subject: row.id, kind: ChangeKind.CREATED },
@@ -303,15 +322,7 @@ async function appendRevision(
   if (!row) throw new Error("update returned no row");
   await tx.insert(assessmentRevisions).values({
     assessmentId: row.id,
-    number: row.revision,
-    ownerOrgId: row.ownerOrgId,
-    ...markingCols(next.marking),
-    action,
-    reason,
-    state: next,
-    authorAccountId: viewer.accountId,
-    authorOrgId: viewer.organizationId,
-    recordedAt: row.updatedAt,
+    ...revisionValues(viewer, row.ownerOrgId, row.revision, action, reason, next, row.updatedAt),
   });
   await appendChanges(tx, Stream.ASSESSMENT, [
     { record: "assessment", id: row.id, subject: row.id, kind: ChangeKind.UPDATED, prev: prevMarkingOf(current) },
@@ -445,15 +456,7 @@ export async function addOpinion(
   if (!row) throw new Error("insert returned no row");
   await tx.insert(opinionRevisions).values({
     opinionId: row.id,
-    number: 1,
-    ownerOrgId: row.ownerOrgId,
-    ...markingCols(state.marking),
-    action: RevisionAction.CREATE,
-    reason,
-    state,
-    authorAccountId: viewer.accountId,
-    authorOrgId: viewer.organizationId,
-    recordedAt: row.createdAt,
+    ...revisionValues(viewer, row.ownerOrgId, 1, RevisionAction.CREATE, reason, state, row.createdAt),
   });
   await appendChanges(tx, Stream.ASSESSMENT, [
     { record: "opinion", id: row.id, subject: a.id, kind: ChangeKind.CREATED },
@@ -511,15 +514,7 @@ export async function reviseOpinion(
   if (!updated) throw new Error("update returned no row");
   await tx.insert(opinionRevisions).values({
     opinionId: row.id,
-    number: updated.revision,
-    ownerOrgId: row.ownerOrgId,
-    ...markingCols(next.marking),
-    action: RevisionAction.REVISE,
-    reason,
-    state: next,
-    authorAccountId: viewer.accountId,
-    authorOrgId: viewer.organizationId,
-    recordedAt: updated.updatedAt,
+    ...revisionValues(viewer, row.ownerOrgId, updated.revision, RevisionAction.REVISE, reason, next, updated.updatedAt),
   });
   await appendChanges(tx, Stream.ASSESSMENT, [
     { record: "opinion", id: row.id, subject: row.assessmentId, kind: ChangeKind.UPDATED, prev: prevMarkingOf(row) },
