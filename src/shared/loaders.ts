@@ -1,11 +1,58 @@
 import DataLoader from "dataloader";
 
 /**
+ * A DataLoader that also keeps the values it has loaded (or was primed with), so `get` can answer
+ * a key it already holds synchronously. A resolver that returns `get(key)` stays synchronous once
+ * the value is there, and graphql-js completes a whole subtree of synchronous fields without a
+ * promise per object: on a page of 100 assessments with ~1,000 revisions that is most of them.
+ */
+export class KeyLoader<K, V> extends DataLoader<K, V> {
+  private readonly values: Map<K, V>;
+
+  constructor(fetch: (keys: readonly K[]) => Promise<V[]>) {
+    const values = new Map<K, V>();
+    super(async (keys) => {
+      const found = await fetch(keys);
+      keys.forEach((k, i) => values.set(k, found[i] as V));
+      return found;
+    });
+    this.values = values;
+  }
+
+  /** The value when loaded already, else the promise `load` gives. */
+  get(key: K): V | Promise<V> {
+    return this.values.has(key) ? (this.values.get(key) as V) : this.load(key);
+  }
+
+  override prime(key: K, value: V | PromiseLike<V> | Error): this {
+    if (!(value instanceof Error) && !isPromiseLike(value) && !this.values.has(key)) this.values.set(key, value);
+    return super.prime(key, value);
+  }
+
+  override clear(key: K): this {
+    this.values.delete(key);
+    return super.clear(key);
+  }
+
+  override clearAll(): this {
+    this.values.clear();
+    return super.clearAll();
+  }
+}
+
+const isPromiseLike = (v: unknown): v is PromiseLike<unknown> =>
+  typeof v === "object" && v !== null && typeof (v as { then?: unknown }).then === "function";
+
+/** `f(v)` now when `v` is a value, after it resolves when it is a promise. */
+export const andThen = <T, R>(v: T | Promise<T>, f: (t: T) => R | Promise<R>): R | Promise<R> =>
+  v instanceof Promise ? v.then(f) : f(v);
+
+/**
  * A loader for one record per key: one query for a whole batch, results in key order, null for
  * keys with no (visible) record.
  */
-export function byKey<K, V>(fetch: (keys: readonly K[]) => Promise<V[]>, keyOf: (v: V) => K): DataLoader<K, V | null> {
-  return new DataLoader<K, V | null>(async (keys) => {
+export function byKey<K, V>(fetch: (keys: readonly K[]) => Promise<V[]>, keyOf: (v: V) => K): KeyLoader<K, V | null> {
+  return new KeyLoader<K, V | null>(async (keys) => {
     const found = new Map<K, V>();
     for (const v of await fetch(keys)) found.set(keyOf(v), v);
     return keys.map((k) => found.get(k) ?? null);
@@ -13,8 +60,8 @@ export function byKey<K, V>(fetch: (keys: readonly K[]) => Promise<V[]>, keyOf: 
 }
 
 /** A loader for the many records under each key (one query a batch), in the order fetched. */
-export function grouped<K, V>(fetch: (keys: readonly K[]) => Promise<V[]>, keyOf: (v: V) => K): DataLoader<K, V[]> {
-  return new DataLoader<K, V[]>(async (keys) => {
+export function grouped<K, V>(fetch: (keys: readonly K[]) => Promise<V[]>, keyOf: (v: V) => K): KeyLoader<K, V[]> {
+  return new KeyLoader<K, V[]>(async (keys) => {
     const groups = new Map<K, V[]>();
     for (const v of await fetch(keys)) {
       const k = keyOf(v);

@@ -42,26 +42,45 @@ import {
   Opinion,
   OpinionSummary,
 } from "./assessments.type";
+import { andThen } from "../../shared/loaders";
+import type { assessmentRevisions, opinionRevisions } from "./assessments.table";
 import { likelihoodBand, SCALES, stixConfidence, type AssessmentState, type OpinionState } from "./state";
 
-const ownerOf = async (ctx: Context, orgDbId: string): Promise<Organization> => {
-  const org = await ctx.loaders.organization.load(orgDbId);
-  if (!org) throw notFound("Organization");
-  return org;
-};
+/** Synchronous once the organisation is loaded (see KeyLoader). */
+const ownerOf = (ctx: Context, orgDbId: string): Organization | Promise<Organization> =>
+  andThen(ctx.loaders.organization.get(orgDbId), (org) => {
+    if (!org) throw notFound("Organization");
+    return org;
+  });
 
 const present = <T extends { id: string }>(items: readonly (T | null | Error)[]): string[] =>
   items.filter((x): x is T => !!x && !(x instanceof Error)).map((x) => x.id);
 
-/** What a viewer may see of a state, for comparing revisions: references it may not see are null or left out. */
-async function presentAssessmentState(ctx: Context, s: AssessmentState, ownerDbId: string) {
+/**
+ * What a viewer may see of a state, for comparing revisions: references it may not see are null or
+ * left out. Synchronous when the actor is loaded and the state names no evidence record (most
+ * states), so a history of such states is built without a promise per revision.
+ */
+function presentAssessmentState(ctx: Context, s: AssessmentState, ownerDbId: string) {
   const il = incidentLoadersOf(ctx);
-  // Most states name no evidence incident or indicator: no loader call (and no promise) for those.
-  const [actor, incidents, indicators] = await Promise.all([
-    il.threatActor.load(s.actorId),
-    s.evidenceIncidentIds.length ? il.incident.loadMany(s.evidenceIncidentIds) : [],
-    s.evidenceIndicatorIds.length ? ctx.loaders.indicator.loadMany(s.evidenceIndicatorIds) : [],
-  ]);
+  const actor = il.threatActor.get(s.actorId);
+  if (actor instanceof Promise || s.evidenceIncidentIds.length || s.evidenceIndicatorIds.length)
+    return Promise.all([
+      actor,
+      s.evidenceIncidentIds.length ? il.incident.loadMany(s.evidenceIncidentIds) : [],
+      s.evidenceIndicatorIds.length ? ctx.loaders.indicator.loadMany(s.evidenceIndicatorIds) : [],
+    ]).then(([a, incidents, indicators]) => presentedAssessmentState(ctx, s, ownerDbId, a, incidents, indicators));
+  return presentedAssessmentState(ctx, s, ownerDbId, actor, [], []);
+}
+
+function presentedAssessmentState(
+  ctx: Context,
+  s: AssessmentState,
+  ownerDbId: string,
+  actor: ThreatActor | null,
+  incidents: readonly (Incident | null | Error)[],
+  indicators: readonly (Indicator | null | Error)[],
+) {
   return {
     actor: actor?.id ?? null,
     claimedState: s.claimedState,
@@ -78,7 +97,7 @@ async function presentAssessmentState(ctx: Context, s: AssessmentState, ownerDbI
   };
 }
 
-async function presentOpinionState(ctx: Context, s: OpinionState, ownerDbId: string) {
+function presentOpinionState(ctx: Context, s: OpinionState, ownerDbId: string) {
   return {
     stance: s.stance,
     confidence: s.confidence,
@@ -87,15 +106,20 @@ async function presentOpinionState(ctx: Context, s: OpinionState, ownerDbId: str
   };
 }
 
-/** The viewer's history of an assessment up to the revision shown. */
-async function assessmentHistory(ctx: Context, a: Assessment) {
-  const rows = await assessmentLoadersOf(ctx).revisionsOf.load(a.dbId);
-  return rows.filter((r) => r.number <= a.revisionNumber);
+/** The viewer's history of an assessment up to the revision shown (synchronous once loaded). */
+type AssessmentRevisionRow = typeof assessmentRevisions.$inferSelect;
+type OpinionRevisionRow = typeof opinionRevisions.$inferSelect;
+
+function assessmentHistory<R>(ctx: Context, a: Assessment, f: (history: AssessmentRevisionRow[]) => R | Promise<R>) {
+  return andThen(assessmentLoadersOf(ctx).revisionsOf.get(a.dbId), (rows) =>
+    f(rows.filter((r) => r.number <= a.revisionNumber)),
+  );
 }
 
-async function opinionHistory(ctx: Context, o: Opinion) {
-  const rows = await assessmentLoadersOf(ctx).opinionRevisionsOf.load(o.dbId);
-  return rows.filter((r) => r.number <= o.revisionNumber);
+function opinionHistory<R>(ctx: Context, o: Opinion, f: (history: OpinionRevisionRow[]) => R | Promise<R>) {
+  return andThen(assessmentLoadersOf(ctx).opinionRevisionsOf.get(o.dbId), (rows) =>
+    f(rows.filter((r) => r.number <= o.revisionNumber)),
+  );
 }
 
 /**
@@ -108,10 +132,11 @@ function edgeOf<R>(history: readonly R[], which: "first" | "last"): R {
   return r;
 }
 
-async function opinionsShown(ctx: Context, a: Assessment): Promise<Opinion[]> {
-  if (!a.asOf) return assessmentLoadersOf(ctx).opinionsOf.load(a.dbId);
-  const rows = await opinionsAsOf(ctx.services.db, viewerOf(ctx), a.dbId, a.asOf);
-  return rows.map((r) => toOpinion(r.opinion, { state: r.revision.state, revisionNumber: r.revision.number }));
+function opinionsShown(ctx: Context, a: Assessment): Opinion[] | Promise<Opinion[]> {
+  if (!a.asOf) return assessmentLoadersOf(ctx).opinionsOf.get(a.dbId);
+  return opinionsAsOf(ctx.services.db, viewerOf(ctx), a.dbId, a.asOf).then((rows) =>
+    rows.map((r) => toOpinion(r.opinion, { state: r.revision.state, revisionNumber: r.revision.number })),
+  );
 }
 
 @Resolver(() => Assessment)
@@ -297,8 +322,8 @@ export class AssessmentResolver {
     nullable: true,
     description: "The actor held responsible (null only in a past revision naming an actor the viewer may not see).",
   })
-  actor(@Root() a: Assessment, @Ctx() ctx: Context): Promise<ThreatActor | null> {
-    return incidentLoadersOf(ctx).threatActor.load(a.state.actorId);
+  actor(@Root() a: Assessment, @Ctx() ctx: Context): ThreatActor | null | Promise<ThreatActor | null> {
+    return incidentLoadersOf(ctx).threatActor.get(a.state.actorId);
   }
 
   @FieldResolver(() => LikelihoodBand)
@@ -328,43 +353,44 @@ export class AssessmentResolver {
   }
 
   @FieldResolver(() => Int, { description: "How many revisions the viewer may see (up to the one shown)." })
-  async revision(@Root() a: Assessment, @Ctx() ctx: Context): Promise<number> {
-    return a.history ? a.history.count : (await assessmentHistory(ctx, a)).length;
+  revision(@Root() a: Assessment, @Ctx() ctx: Context): number | Promise<number> {
+    return a.history ? a.history.count : assessmentHistory(ctx, a, (h) => h.length);
   }
 
   @FieldResolver(() => [Revision], { description: "The revisions the viewer may see, oldest first." })
-  async revisions(@Root() a: Assessment, @Ctx() ctx: Context): Promise<Revision[]> {
-    return historyOf(await assessmentHistory(ctx, a), (s, owner) => presentAssessmentState(ctx, s, owner));
+  revisions(@Root() a: Assessment, @Ctx() ctx: Context): Revision[] | Promise<Revision[]> {
+    return assessmentHistory(ctx, a, (h) => historyOf(h, (s, owner) => presentAssessmentState(ctx, s, owner)));
   }
 
   @FieldResolver(() => GraphQLDateTime, { description: "When the first revision the viewer may see was recorded." })
-  async createdAt(@Root() a: Assessment, @Ctx() ctx: Context): Promise<Date> {
-    return a.history ? a.history.firstAt : edgeOf(await assessmentHistory(ctx, a), "first").recordedAt;
+  createdAt(@Root() a: Assessment, @Ctx() ctx: Context): Date | Promise<Date> {
+    return a.history ? a.history.firstAt : assessmentHistory(ctx, a, (h) => edgeOf(h, "first").recordedAt);
   }
 
   @FieldResolver(() => GraphQLDateTime, { description: "When the revision shown was recorded." })
-  async updatedAt(@Root() a: Assessment, @Ctx() ctx: Context): Promise<Date> {
-    return a.history ? a.history.lastAt : edgeOf(await assessmentHistory(ctx, a), "last").recordedAt;
+  updatedAt(@Root() a: Assessment, @Ctx() ctx: Context): Date | Promise<Date> {
+    return a.history ? a.history.lastAt : assessmentHistory(ctx, a, (h) => edgeOf(h, "last").recordedAt);
   }
 
   @FieldResolver(() => [Opinion], { description: "Opinions the viewer may see (as they stood at `asOf`)." })
-  opinions(@Root() a: Assessment, @Ctx() ctx: Context): Promise<Opinion[]> {
+  opinions(@Root() a: Assessment, @Ctx() ctx: Context): Opinion[] | Promise<Opinion[]> {
     return opinionsShown(ctx, a);
   }
 
   @FieldResolver(() => OpinionSummary)
-  async opinionSummary(@Root() a: Assessment, @Ctx() ctx: Context): Promise<OpinionSummary> {
-    const shown = await opinionsShown(ctx, a);
-    const stances = OPINION_STANCES.map((stance) => ({
-      stance,
-      count: shown.filter((o) => o.stance === stance).length,
-    }));
-    const score = shown.reduce((sum, o) => sum + OPINION_STANCES.indexOf(o.stance) - 2, 0);
-    return { count: shown.length, stances, meanAgreement: shown.length ? score / shown.length : null };
+  opinionSummary(@Root() a: Assessment, @Ctx() ctx: Context): OpinionSummary | Promise<OpinionSummary> {
+    return andThen(opinionsShown(ctx, a), (shown) => {
+      const stances = OPINION_STANCES.map((stance) => ({
+        stance,
+        count: shown.filter((o) => o.stance === stance).length,
+      }));
+      const score = shown.reduce((sum, o) => sum + OPINION_STANCES.indexOf(o.stance) - 2, 0);
+      return { count: shown.length, stances, meanAgreement: shown.length ? score / shown.length : null };
+    });
   }
 
   @FieldResolver(() => Organization)
-  owner(@Root() a: Assessment, @Ctx() ctx: Context): Promise<Organization> {
+  owner(@Root() a: Assessment, @Ctx() ctx: Context): Organization | Promise<Organization> {
     return ownerOf(ctx, a.ownerDbId);
   }
 }
@@ -387,23 +413,23 @@ export class EvidenceResolver {
 @Resolver(() => Opinion)
 export class OpinionResolver {
   @FieldResolver(() => Int, { description: "How many revisions of it the viewer may see." })
-  async revision(@Root() o: Opinion, @Ctx() ctx: Context): Promise<number> {
-    return (await opinionHistory(ctx, o)).length;
+  revision(@Root() o: Opinion, @Ctx() ctx: Context): number | Promise<number> {
+    return opinionHistory(ctx, o, (h) => h.length);
   }
 
   @FieldResolver(() => [Revision], { description: "The revisions the viewer may see, oldest first." })
-  async revisions(@Root() o: Opinion, @Ctx() ctx: Context): Promise<Revision[]> {
-    return historyOf(await opinionHistory(ctx, o), (s, owner) => presentOpinionState(ctx, s, owner));
+  revisions(@Root() o: Opinion, @Ctx() ctx: Context): Revision[] | Promise<Revision[]> {
+    return opinionHistory(ctx, o, (h) => historyOf(h, (s, owner) => presentOpinionState(ctx, s, owner)));
   }
 
   @FieldResolver(() => GraphQLDateTime)
-  async createdAt(@Root() o: Opinion, @Ctx() ctx: Context): Promise<Date> {
-    return edgeOf(await opinionHistory(ctx, o), "first").recordedAt;
+  createdAt(@Root() o: Opinion, @Ctx() ctx: Context): Date | Promise<Date> {
+    return opinionHistory(ctx, o, (h) => edgeOf(h, "first").recordedAt);
   }
 
   @FieldResolver(() => GraphQLDateTime)
-  async updatedAt(@Root() o: Opinion, @Ctx() ctx: Context): Promise<Date> {
-    return edgeOf(await opinionHistory(ctx, o), "last").recordedAt;
+  updatedAt(@Root() o: Opinion, @Ctx() ctx: Context): Date | Promise<Date> {
+    return opinionHistory(ctx, o, (h) => edgeOf(h, "last").recordedAt);
   }
 
   @FieldResolver(() => Assessment)
@@ -414,7 +440,7 @@ export class OpinionResolver {
   }
 
   @FieldResolver(() => Organization)
-  owner(@Root() o: Opinion, @Ctx() ctx: Context): Promise<Organization> {
+  owner(@Root() o: Opinion, @Ctx() ctx: Context): Organization | Promise<Organization> {
     return ownerOf(ctx, o.ownerDbId);
   }
 }

@@ -60,11 +60,21 @@ export interface RevisionRow<S> {
  * that nothing shows of the revisions left out. `present` turns a state into what the viewer may
  * see of it (references it may not see null or left out, the audience only for the owner).
  */
-export async function historyOf<S extends { marking: StoredMarking }>(
+export function historyOf<S extends { marking: StoredMarking }>(
   rows: readonly RevisionRow<S>[],
   present: (s: S, ownerDbId: string) => Promise<Record<string, unknown>> | Record<string, unknown>,
-): Promise<Revision[]> {
-  const shown = await Promise.all(rows.map((r) => present(r.state, r.ownerOrgId)));
+): Revision[] | Promise<Revision[]> {
+  const shown = rows.map((r) => present(r.state, r.ownerOrgId));
+  // Synchronous when every state was (see KeyLoader): no promise per revision.
+  return shown.some((s) => s instanceof Promise)
+    ? Promise.all(shown).then((states) => revisionsOf(rows, states))
+    : revisionsOf(rows, shown as Record<string, unknown>[]);
+}
+
+function revisionsOf<S extends { marking: StoredMarking }>(
+  rows: readonly RevisionRow<S>[],
+  shown: readonly Record<string, unknown>[],
+): Revision[] {
   let before: Record<string, unknown> | null = null;
   return rows.map((r, i) => {
     const now = shown[i] ?? {};
