@@ -342,7 +342,17 @@ async function checkAgreement(
     poolMax: testConfig().DB_POOL_MAX,
     onQuery: (q) => void (q.includes('"api_tokens"') || statements++),
   });
-  const app = await createApp(testConfig({ HUB_ENV: "production", PORT: 0, LOG_LEVEL: "silent" }), { database });
+  // One token asks every body; the per-token limit (50/s, burst 200) would answer 429 part-way.
+  const app = await createApp(
+    testConfig({
+      HUB_ENV: "production",
+      PORT: 0,
+      LOG_LEVEL: "silent",
+      RATE_LIMIT_PER_SECOND: 1_000_000_000,
+      RATE_LIMIT_BURST: 1_000_000_000,
+    }),
+    { database },
+  );
   const client = postgres(databaseUrl, { max: 4, onnotice: () => {} });
   const bare = bareAnswers(client, viewer);
   const headers = { "content-type": "application/json", authorization: `Bearer ${token}` };

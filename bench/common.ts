@@ -235,7 +235,9 @@ export interface Child {
 /**
  * Starts `node <execArgv> <script> <args>` with an IPC channel and waits for the URL it reports.
  * stdout (the hub's request log) goes to /dev/null; stderr stays visible for crashes. With a
- * profile folder the child writes a V8 CPU profile there (--cpu-prof) when it exits.
+ * profile folder the child writes a V8 CPU profile there (--cpu-prof) when it exits. Every child
+ * runs with NODE_ENV=production, as README's production section asks of the hub (graphql-js then
+ * skips its development-mode checks); the bare servers get the same.
  */
 export function startChild(
   script: string,
@@ -248,7 +250,7 @@ export function startChild(
   const profile = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
   const proc: ChildProcess = spawn(process.execPath, [...process.execArgv, ...profile, script, ...args], {
     stdio: ["ignore", "ignore", "inherit", "ipc"],
-    env: { ...process.env, ...env },
+    env: { ...process.env, NODE_ENV: "production", ...env },
   });
   const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
   const ask = <K extends "cpu" | "rss">(key: K) =>
