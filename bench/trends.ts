@@ -149,7 +149,7 @@ async function main() {
       await db`select pg_stat_force_next_flush()`;
       const [r] = await db<{ ms: number }[]>`
         select coalesce(sum(total_time), 0)::float8 as ms from pg_stat_user_functions
-        where funcname in ('trend_indicator_rollup_apply', 'trend_incident_rollup_apply')`;
+        where funcname in ('trend_indicator_rollup_apply', 'trend_incident_rollup_apply', 'trend_assessment_rollup_apply')`;
       return r?.ms ?? 0;
     };
     const beforeReports = await triggerMs();

@@ -34,8 +34,9 @@ export const trendsSettings = pgTable("trends_settings", {
 });
 
 /*
- * The rollups below are written ONLY by statement-level triggers on reports, sightings and
- * incidents (drizzle/*_trend_rollup_triggers.sql), never by application code. Each row counts the
+ * The rollups below are written ONLY by statement-level triggers on reports, sightings,
+ * incidents and assessments (drizzle/*_trend_rollup_triggers.sql, *_trend_threat_actor.sql),
+ * never by application code. Each row counts the
  * records of one contributing organisation on one UTC day with one set of dimension values; RED
  * and revoked records are never in them. `amber` says whether the records are AMBER or
  * AMBER_STRICT (else CLEAR or GREEN), so that consent can be applied when reading, and a change of
@@ -73,8 +74,9 @@ export const trendIndicatorRollup = pgTable(
 
 /**
  * Incidents per day, organisation, band, RSIT class, severity, and the (sorted, distinct) sets of
- * sectors and countries: kept as sets so that a count without a sector grouping counts each
- * incident once, and one by sector counts it in each of its sectors.
+ * sectors, countries and attributions: kept as sets so that a count without a sector grouping
+ * counts each incident once, and one by sector counts it in each of its sectors (and likewise by
+ * threat actor).
  */
 export const trendIncidentRollup = pgTable(
   "trend_incident_rollup",
@@ -92,13 +94,23 @@ export const trendIncidentRollup = pgTable(
       .array()
       .notNull()
       .default(sql`'{}'::text[]`),
+    /**
+     * The incident's current attributions as a sorted set of `actor:assessor:band` entries (band
+     * `A` for AMBER or AMBER_STRICT, else `G`), one per actor and assessing organisation: from its
+     * assessments that are not RED and not withdrawn (trend_incident_attributions()). Consent and
+     * the actor's own marking are applied when reading, as for the incident's.
+     */
+    attributions: text("attributions")
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
     xact: xact(),
     n: bigint("n", { mode: "number" }).notNull(),
   },
   (t) => [
     primaryKey({
       name: "trend_incident_rollup_pk",
-      columns: [t.day, t.orgId, t.amber, t.rsitClass, t.severity, t.sectors, t.countries, t.xact],
+      columns: [t.day, t.orgId, t.amber, t.rsitClass, t.severity, t.sectors, t.countries, t.attributions, t.xact],
     }),
   ],
 );
