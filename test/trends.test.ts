@@ -5,8 +5,10 @@ import { compactTrends } from "../src/modules/trends";
 import { toGlobalId } from "../src/shared/ids";
 import { rowsOf } from "../src/shared/rows";
 import {
+  CreateAssessmentDocument,
   CreateFeedDocument,
   CreateIncidentDocument,
+  CreateThreatActorDocument,
   IndicatorByValueDocument,
   IngestDocument,
   OrganizationTrendsSettingsDocument,
@@ -15,7 +17,10 @@ import {
   SetTrendsScopeKDocument,
   TrendsDocument,
   UpdateIncidentDocument,
+  WithdrawAssessmentDocument,
+  ReviseAssessmentDocument,
   type CreateIncidentInput,
+  type MarkingInput,
   type TrendsInput,
   type TrendsQuery,
 } from "./generated/graphql";
@@ -453,11 +458,13 @@ describe("grouping", () => {
     expect(cellsOf(bySeverity)).toMatchObject({ HIGH: [3, 3], MEDIUM: null, LOW: null });
 
     const bySector = await trends(r.analyst.token, input(["SECTOR"]));
-    expect(bySector.axes).toEqual([{ dimension: "SECTOR", values: ["energy", "health"] }]);
+    expect(bySector.axes).toEqual([
+      { dimension: "SECTOR", values: ["energy", "health"], labels: ["energy", "health"] },
+    ]);
     expect(cellsOf(bySector)).toEqual({ energy: [3, 3], health: [3, 3] });
 
     const byCountry = await trends(r.analyst.token, input(["COUNTRY"]));
-    expect(byCountry.axes).toEqual([{ dimension: "COUNTRY", values: ["XA", "XB"] }]);
+    expect(byCountry.axes).toEqual([{ dimension: "COUNTRY", values: ["XA", "XB"], labels: ["XA", "XB"] }]);
     expect(cellsOf(byCountry)).toEqual({ XA: [3, 3], XB: [3, 3] });
 
     const both = await trends(r.analyst.token, input(["SEVERITY", "SECTOR"]));
@@ -519,7 +526,7 @@ describe("grouping", () => {
         )}) order by 1`,
       ),
     ).map((x) => x.country_code);
-    expect(byCountry.axes).toEqual([{ dimension: "COUNTRY", values: codes }]);
+    expect(byCountry.axes).toEqual([{ dimension: "COUNTRY", values: codes, labels: codes }]);
     expect(byCountry.buckets[0]?.cells.every((c) => c.suppressed)).toBe(true);
 
     const both = await trends(r.analyst.token, input("INDICATORS", ["INDICATOR_TYPE", "COUNTRY"]));
@@ -539,6 +546,324 @@ describe("grouping", () => {
       });
       expect(res.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "input.groupBy" });
     }
+  });
+});
+
+describe("grouping by threat actor", () => {
+  const at = { occurredAt: "2023-03-07T10:00:00Z" };
+  const week = (scopeId: string, over: Partial<TrendsInput> = {}) =>
+    weekOf("2023-03-06T00:00:00Z", scopeId, { groupBy: ["THREAT_ACTOR"], ...over });
+
+  async function actor(token: string, name: string, marking: MarkingInput = { tlp: "GREEN" }) {
+    const r = await op(hub.url, token, CreateThreatActorDocument, {
+      input: { name: `${name} ${Math.random()}`, kind: "THREAT_ACTOR", marking },
+    });
+    expect(r.errors).toBeUndefined();
+    const a = r.data?.createThreatActor;
+    if (!a) throw new Error("no actor");
+    return { id: a.id, name: a.name };
+  }
+
+  /** An assessment of `token`'s organisation attributing the incident to the actor. */
+  async function attribute(
+    token: string,
+    incidentId: string,
+    actorId: string,
+    marking: MarkingInput = { tlp: "GREEN" },
+  ) {
+    const r = await op(hub.url, token, CreateAssessmentDocument, {
+      input: {
+        subject: { incidentId },
+        actorId,
+        likelihood: "LIKELY",
+        analyticConfidence: "MODERATE",
+        rationale: "Same loader and infrastructure as the actor's earlier operations.",
+        nextReviewAt: "2030-01-01T00:00:00.000Z",
+        marking,
+      },
+    });
+    expect(r.errors).toBeUndefined();
+    const a = r.data?.createAssessment;
+    if (!a) throw new Error("no assessment");
+    return { id: a.id, revision: a.revision };
+  }
+
+  /** The cells shown in a bucket, by key (actors by name, null as "-"). */
+  const shownOf = (t: TrendsAnswer, bucket = 0) => {
+    const axis = t.axes.find((a) => a.dimension === "THREAT_ACTOR");
+    const label = (v: string | null) => {
+      const i = axis ? axis.values.indexOf(v) : -1;
+      return v === null ? "-" : ((i >= 0 ? axis?.labels[i] : null) ?? v);
+    };
+    return Object.fromEntries(
+      (t.buckets[bucket]?.cells ?? [])
+        .filter((c) => !c.suppressed)
+        .map((c) => [
+          c.key.map((v, i) => (t.groupBy[i] === "THREAT_ACTOR" ? label(v) : v)).join("|"),
+          [c.count, c.contributors],
+        ]),
+    );
+  };
+
+  it("lists an actor with its global id and name, shows its cell from k contributors, withholds it at k-1, and counts the unattributed under null", async () => {
+    const r = await region(3);
+    const apt = await actor(member(r, 0).analyst.token, "Trend Bear");
+    // Week of 2023-03-06: three members' incidents attributed to the actor by their own analysts,
+    // and one unattributed incident each. Week of 2023-03-13: two members' attributed incidents.
+    for (const m of r.members) {
+      await attribute(m.analyst.token, await incident(m.analyst.token, at), apt.id);
+      await incident(m.analyst.token, at);
+    }
+    for (const i of [0, 1])
+      await attribute(
+        member(r, i).analyst.token,
+        await incident(member(r, i).analyst.token, { occurredAt: "2023-03-14T10:00:00Z" }),
+        apt.id,
+      );
+    const t = await trends(r.analyst.token, week(r.org.gid, { to: "2023-03-20T00:00:00Z" }));
+    expect(t.axes).toEqual([{ dimension: "THREAT_ACTOR", values: [apt.id, null], labels: [apt.name, null] }]);
+    expect(t.buckets.map((b) => b.cells)).toEqual([
+      [
+        { key: [apt.id], count: 3, contributors: 3, suppressed: false },
+        { key: [null], count: 3, contributors: 3, suppressed: false },
+      ],
+      [
+        { key: [apt.id], count: null, contributors: null, suppressed: true },
+        { key: [null], count: null, contributors: null, suppressed: true },
+      ],
+    ]);
+    // Grouped with another dimension, and ungrouped: each incident once.
+    const bySeverity = await trends(r.analyst.token, week(r.org.gid, { groupBy: ["SEVERITY", "THREAT_ACTOR"] }));
+    expect(shownOf(bySeverity)).toEqual({ [`MEDIUM|${apt.name}`]: [3, 3], "MEDIUM|-": [3, 3] });
+    expect(cellsOf(await trends(r.analyst.token, week(r.org.gid, { groupBy: [] })))).toEqual({ "": [6, 3] });
+    // Compacting the rollups changes nothing.
+    await compactTrends(hub.database.db);
+    expect(await trends(r.analyst.token, week(r.org.gid, { to: "2023-03-20T00:00:00Z" }))).toEqual(t);
+  });
+
+  it("needs k organisations to have made the attributions, and counts an incident once under an actor however many name it", async () => {
+    const r = await region(3);
+    const apt = await actor(member(r, 0).analyst.token, "Lone Wolf");
+    const ids: string[] = [];
+    for (const m of r.members) ids.push(await incident(m.analyst.token, at));
+    // One organisation attributes all three members' (GREEN) incidents: three incident owners, one assessor.
+    for (const id of ids) await attribute(member(r, 0).analyst.token, id, apt.id);
+    const alone = await trends(r.analyst.token, week(r.org.gid));
+    expect(alone.axes[0]?.values).toEqual([]);
+    expect(alone.buckets[0]?.cells).toEqual([]);
+    // The next week each attributes its own: the actor is listed (three assessors over the window),
+    // yet the first week's cell, all of one organisation's making, stays withheld.
+    for (const m of r.members)
+      await attribute(m.analyst.token, await incident(m.analyst.token, { occurredAt: "2023-03-14T10:00:00Z" }), apt.id);
+    const twoWeeks = week(r.org.gid, { to: "2023-03-20T00:00:00Z" });
+    const listed = await trends(r.analyst.token, twoWeeks);
+    expect(listed.axes[0]?.values).toEqual([apt.id]);
+    expect([shownOf(listed, 0), shownOf(listed, 1)]).toEqual([{}, { [apt.name]: [3, 3] }]);
+    // The other two agree about their own first-week incidents: three assessors, still three incidents.
+    await attribute(member(r, 1).analyst.token, ids[1] ?? "", apt.id);
+    await attribute(member(r, 2).analyst.token, ids[2] ?? "", apt.id, { tlp: "AMBER" });
+    const agreed = await trends(r.analyst.token, twoWeeks);
+    expect([shownOf(agreed, 0), shownOf(agreed, 1)]).toEqual([{ [apt.name]: [3, 3] }, { [apt.name]: [3, 3] }]);
+  });
+
+  it("stops counting a withdrawn assessment, and moves the count when a revision names another actor", async () => {
+    const r = await region(3);
+    const first = await actor(member(r, 0).analyst.token, "First Panda");
+    const second = await actor(member(r, 1).analyst.token, "Second Panda");
+    const made: { id: string; revision: number }[] = [];
+    for (const m of r.members) {
+      made.push(await attribute(m.analyst.token, await incident(m.analyst.token, at), first.id));
+      await attribute(m.analyst.token, await incident(m.analyst.token, at), second.id);
+      await incident(m.analyst.token, at);
+    }
+    const ask = () => trends(r.analyst.token, week(r.org.gid));
+    expect(shownOf(await ask())).toEqual({ [first.name]: [3, 3], [second.name]: [3, 3], "-": [3, 3] });
+
+    const m0 = member(r, 0);
+    const moved = await op(hub.url, m0.analyst.token, ReviseAssessmentDocument, {
+      id: made[0]?.id ?? "",
+      expectedRevision: 1,
+      changes: { actorId: second.id },
+      reason: "the loader is the other cluster's",
+    });
+    expect(moved.errors).toBeUndefined();
+    // The first actor keeps two assessors: it leaves the axis; the second gains the incident.
+    const afterMove = await ask();
+    expect(afterMove.axes[0]?.labels).toEqual([second.name, null]);
+    expect(shownOf(afterMove)).toEqual({ [second.name]: [4, 3], "-": [3, 3] });
+
+    const m2 = member(r, 2);
+    await op(hub.url, m0.analyst.token, ReviseAssessmentDocument, {
+      id: made[0]?.id ?? "",
+      expectedRevision: 2,
+      changes: { actorId: first.id },
+      reason: "back",
+    });
+    expect(shownOf(await ask())).toEqual({ [first.name]: [3, 3], [second.name]: [3, 3], "-": [3, 3] });
+    const withdrawn = await op(hub.url, m2.analyst.token, WithdrawAssessmentDocument, {
+      id: made[2]?.id ?? "",
+      expectedRevision: 1,
+      reason: "not supported any more",
+    });
+    expect(withdrawn.errors).toBeUndefined();
+    // Its incident has no countable attribution left: it counts under null.
+    expect(shownOf(await ask())).toEqual({ [second.name]: [3, 3], "-": [4, 3] });
+  });
+
+  it("never counts a RED assessment, and counts others only as their owner's consent allows", async () => {
+    const r = await region(3);
+    const apt = await actor(member(r, 0).analyst.token, "Crimson Owl");
+    const ids: string[] = [];
+    for (const m of r.members) ids.push(await incident(m.analyst.token, at));
+    await attribute(member(r, 0).analyst.token, ids[0] ?? "", apt.id);
+    await attribute(member(r, 1).analyst.token, ids[1] ?? "", apt.id);
+    const query = `query($i: TrendsInput!) { trends(input: $i) { k axes { dimension values labels } buckets { cells { key count contributors suppressed } } } }`;
+    const before = await hub.gql(r.analyst.token, query, { i: week(r.org.gid) });
+    // The third organisation's assessment is RED (shared with the regional body itself).
+    const red = await attribute(member(r, 2).analyst.token, ids[2] ?? "", apt.id, {
+      tlp: "RED",
+      audienceOrganizationIds: [r.org.gid],
+    });
+    const after = await hub.gql(r.analyst.token, query, { i: week(r.org.gid) });
+    expect({ data: after.data, errors: after.errors }).toEqual({ data: before.data, errors: before.errors });
+    expect(JSON.stringify(after.data)).not.toContain(apt.id);
+    // Released as AMBER it counts, unless its owner counts only up to GREEN.
+    const released = await op(hub.url, member(r, 2).analyst.token, ReviseAssessmentDocument, {
+      id: red.id,
+      expectedRevision: red.revision,
+      changes: { marking: { tlp: "AMBER" } },
+      reason: "released",
+    });
+    expect(released.errors).toBeUndefined();
+    expect(shownOf(await trends(r.analyst.token, week(r.org.gid)))).toEqual({ [apt.name]: [3, 3] });
+    await op(hub.url, member(r, 2).admin.token, SetTrendsConsentDocument, {
+      organizationId: member(r, 2).org.gid,
+      consent: "UP_TO_GREEN",
+    });
+    expect(shownOf(await trends(r.analyst.token, week(r.org.gid)))).toEqual({});
+  });
+
+  it("never shows a RED actor, nor one whose owner's consent excludes its marking, and answers every viewer alike", async () => {
+    const r = await region(3);
+    const [m0, m1, m2] = [member(r, 0), member(r, 1), member(r, 2)];
+    const audience = { audienceOrganizationIds: [m1.org.gid, m2.org.gid] };
+    const red = await actor(m0.analyst.token, "Internal cluster 9", { tlp: "RED", ...audience });
+    const amber = await actor(m0.analyst.token, "Amber Heron", { tlp: "AMBER", ...audience });
+    const ask = async () => trends(r.analyst.token, week(r.org.gid));
+    for (const m of r.members) await incident(m.analyst.token, at);
+    const before = await ask();
+    // Every member attributes an incident to the RED actor: it counts like an unattributed one.
+    for (const m of r.members) await attribute(m.analyst.token, await incident(m.analyst.token, at), red.id);
+    for (const m of r.members) await attribute(m.analyst.token, await incident(m.analyst.token, at), amber.id);
+    const t = await ask();
+    expect(t.axes[0]?.values).toEqual([amber.id, null]);
+    expect(JSON.stringify(t)).not.toContain(red.id);
+    expect(JSON.stringify(t)).not.toContain(red.name);
+    expect(shownOf(t)).toEqual({ [amber.name]: [3, 3], "-": [6, 3] });
+    expect(shownOf(before)).toEqual({ "-": [3, 3] });
+    // The AMBER actor's name is in the answer for everyone allowed to ask, whether or not they may
+    // see the actor itself (its owner consented to AMBER being counted): byte-identical answers.
+    const body = JSON.stringify({
+      query: `query($i: TrendsInput!) { trends(input: $i) { axes { dimension values labels } buckets { cells { key count contributors suppressed } } } }`,
+      variables: { i: week(r.org.gid) },
+    });
+    const answers: string[] = [];
+    for (const token of [m0.reader.token, m1.reader.token, r.analyst.token, operator.token]) {
+      const res = await fetch(`${hub.url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+        body,
+      });
+      answers.push(await res.text());
+    }
+    expect(answers[0]).toContain(amber.name);
+    for (const a of answers) expect(a).toBe(answers[0]);
+    // The actor's owner counts only up to GREEN: the AMBER actor goes, its incidents count under null.
+    await op(hub.url, m0.admin.token, SetTrendsConsentDocument, { organizationId: m0.org.gid, consent: "UP_TO_GREEN" });
+    const limited = await ask();
+    expect(limited.axes[0]?.values).toEqual([null]);
+    expect(shownOf(limited)).toEqual({ "-": [9, 3] });
+  });
+
+  it("follows the incident: a new date moves its attributed count, RED takes it out, and back", async () => {
+    const r = await region(3);
+    const apt = await actor(member(r, 0).analyst.token, "Moving Target");
+    const ids: string[] = [];
+    for (const m of r.members) {
+      const id = await incident(m.analyst.token, at);
+      ids.push(id);
+      await attribute(m.analyst.token, id, apt.id);
+    }
+    const input = week(r.org.gid, { to: "2023-03-20T00:00:00Z" });
+    const shown = async () => {
+      const t = await trends(r.analyst.token, input);
+      return [shownOf(t, 0), shownOf(t, 1)];
+    };
+    expect(await shown()).toEqual([{ [apt.name]: [3, 3] }, {}]);
+    const update = async (i: number, change: Record<string, unknown>) => {
+      const res = await op(hub.url, member(r, i).analyst.token, UpdateIncidentDocument, {
+        id: ids[i] ?? "",
+        input: change,
+      });
+      expect(res.errors).toBeUndefined();
+    };
+    for (const i of [0, 1, 2]) await update(i, { occurredAt: "2023-03-15T10:00:00Z" });
+    expect(await shown()).toEqual([{}, { [apt.name]: [3, 3] }]);
+    await update(1, { marking: { tlp: "RED" } });
+    const hidden = await trends(r.analyst.token, input);
+    expect(hidden.axes[0]?.values).toEqual([]);
+    await update(1, { marking: { tlp: "AMBER" } });
+    expect(await shown()).toEqual([{}, { [apt.name]: [3, 3] }]);
+  });
+
+  it("keeps the rollup equal to a recount from the incidents and assessments, through set-based changes of many at once", async () => {
+    const r = await region(3);
+    const first = await actor(member(r, 0).analyst.token, "Recount One");
+    const second = await actor(member(r, 0).analyst.token, "Recount Two");
+    const ids: string[] = [];
+    for (const m of r.members) {
+      const id = await incident(m.analyst.token, at);
+      ids.push(id);
+      await attribute(m.analyst.token, id, first.id, { tlp: "AMBER" });
+      await attribute(m.analyst.token, id, second.id);
+      // Two assessments of one organisation naming one actor: GREEN and AMBER.
+      await attribute(m.analyst.token, id, first.id);
+      await attribute(member(r, 0).analyst.token, id, second.id, { tlp: "AMBER" });
+    }
+    const orgIds = sql.join(
+      r.members.map((m) => sql`${m.org.id}::uuid`),
+      sql`, `,
+    );
+    // One statement moving every assessment of these members naming the first actor to the second,
+    // then one withdrawing half of all their assessments, then one marking the rest RED and back.
+    const db = hub.database.db;
+    await db.execute(sql`update assessments set actor_id = (select id from threat_actors where name = ${second.name})
+      where owner_org_id in (${orgIds}) and actor_id = (select id from threat_actors where name = ${first.name})`);
+    await db.execute(sql`update assessments set status = 'WITHDRAWN'
+      where owner_org_id in (${orgIds}) and id in (select id from assessments where owner_org_id in (${orgIds}) order by id limit 6)`);
+    await db.execute(
+      sql`update assessments set tlp = 'RED' where owner_org_id in (${orgIds}) and status <> 'WITHDRAWN'`,
+    );
+    await db.execute(sql`update assessments set tlp = 'GREEN' where owner_org_id in (${orgIds}) and tlp = 'RED'`);
+    const [check] = rowsOf<{ missing: number; extra: number; total: number; attributed: number }>(
+      await db.execute(sql`
+        with rolled as (
+          select day, org_id, amber, rsit_class, severity::text as severity, sectors, countries, attributions, sum(n)::int as n
+          from trend_incident_rollup group by 1, 2, 3, 4, 5, 6, 7, 8 having sum(n) <> 0
+        ), recount as (
+          select k.day, k.org_id, k.amber, k.rsit_class, k.severity::text as severity, k.sectors, k.countries,
+                 trend_incident_attributions(i.id) as attributions, count(*)::int as n
+          from incidents i cross join lateral trend_incident_key(i) k where i.tlp <> 'RED'
+          group by 1, 2, 3, 4, 5, 6, 7, 8
+        )
+        select (select count(*) from (select * from rolled except select * from recount) x)::int as missing,
+               (select count(*) from (select * from recount except select * from rolled) y)::int as extra,
+               (select count(*) from recount)::int as total,
+               (select count(*) from recount where org_id in (${orgIds}) and cardinality(attributions) > 0)::int as attributed`),
+    );
+    expect(check).toEqual({ missing: 0, extra: 0, total: expect.any(Number), attributed: expect.any(Number) });
+    expect(check?.total).toBeGreaterThan(20);
+    expect(check?.attributed).toBeGreaterThan(0);
   });
 });
 

@@ -43,6 +43,11 @@ export const TrendDimension = {
    * suppressed whenever k > 1).
    */
   COUNTRY: "COUNTRY",
+  /**
+   * INCIDENTS: the threat actor (or intrusion set) a countable attribution assessment of the
+   * incident names (an incident counts once under each; null: none countable).
+   */
+  THREAT_ACTOR: "THREAT_ACTOR",
 } as const;
 export type TrendDimension = (typeof TrendDimension)[keyof typeof TrendDimension];
 
@@ -79,6 +84,10 @@ registerEnumType(TrendDimension, {
     COUNTRY: {
       description:
         "INCIDENTS: affected country (null: none given; counts in each). INDICATORS, SIGHTINGS: the contributor's country (null: not a member state).",
+    },
+    THREAT_ACTOR: {
+      description:
+        "INCIDENTS: the threat actor or intrusion set that a current (not withdrawn), countable attribution assessment of the incident names; values are the actors' global ids (axes give their names as labels); null: no countable attribution. An incident counts once under each.",
     },
   },
 });

@@ -29,7 +29,7 @@ export class TrendCell {
   @Field(() => [String], {
     nullable: "items",
     description:
-      "The grouped values, in groupBy order; null stands for none given (or, for COUNTRY, not a member state).",
+      "The grouped values, in groupBy order (as the axes list them); null stands for none given (or, for COUNTRY, not a member state; for THREAT_ACTOR, no countable attribution).",
   })
   key: (string | null)[];
   @Field(() => Int, { nullable: true, description: "Records counted; null when suppressed." })
@@ -59,9 +59,15 @@ export class TrendAxis {
   @Field(() => [String], {
     nullable: "items",
     description:
-      "Fixed for enumerated dimensions; for SECTOR and incidents' COUNTRY, the values at least k organisations contributed over the window. null: none given / not a member state.",
+      "Fixed for enumerated dimensions; for SECTOR, incidents' COUNTRY and THREAT_ACTOR (the actors' global ids), the values at least k organisations contributed over the window. null: none given / not a member state / no countable attribution.",
   })
   values: (string | null)[];
+  @Field(() => [String], {
+    nullable: "items",
+    description:
+      "What to show for each value, in the same order: the actor's name for THREAT_ACTOR, the value itself for the other dimensions; null for null.",
+  })
+  labels: (string | null)[];
 }
 
 @ObjectType({ description: "k-anonymous counts over time. The same for every account allowed to ask for the scope." })
