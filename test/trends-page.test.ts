@@ -6,7 +6,14 @@ import { chromium, type BrowserContext } from "playwright-core";
 import { demoToken } from "../seeds/demo-world";
 import { demoOrgId, seedDemoWorld } from "../src/seed";
 import { toGlobalId } from "../src/shared/ids";
-import { TrendsDocument, type TrendsInput, type TrendsQuery } from "./generated/graphql";
+import {
+  CreateAssessmentDocument,
+  CreateIncidentDocument,
+  CreateThreatActorDocument,
+  TrendsDocument,
+  type TrendsInput,
+  type TrendsQuery,
+} from "./generated/graphql";
 import { op, startHub, type TestHub } from "./harness";
 
 /** Debian's chromium (CI installs it when missing); CHROMIUM_PATH points elsewhere. */
@@ -113,6 +120,67 @@ describe.skipIf(!haveBrowser)("the /trends page in headless Chromium", () => {
 
     mkdirSync(OUTPUT, { recursive: true });
     await page.screenshot({ path: join(OUTPUT, "trends-page.png"), fullPage: true });
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it("groups incidents by threat actor and names the actors in the legend", async () => {
+    // Three of the council's members each attribute an incident of this week to one actor.
+    const actor = await op(hub.url, demoToken("xa-analyst"), CreateThreatActorDocument, {
+      input: { name: "Page Test Bear", kind: "THREAT_ACTOR", marking: { tlp: "GREEN" } },
+    });
+    const actorId = actor.data?.createThreatActor.id ?? "";
+    for (const member of ["xa", "xb", "xc"]) {
+      const token = demoToken(`${member}-analyst`);
+      const created = await op(hub.url, token, CreateIncidentDocument, {
+        input: {
+          title: "Wiper on a water utility",
+          rsitClass: "malicious-code",
+          rsitType: "infected-system",
+          severity: "HIGH",
+          occurredAt: new Date().toISOString(),
+          marking: { tlp: "GREEN" },
+        },
+      });
+      const assessed = await op(hub.url, token, CreateAssessmentDocument, {
+        input: {
+          subject: { incidentId: created.data?.createIncident.id ?? "" },
+          actorId,
+          likelihood: "LIKELY",
+          analyticConfidence: "MODERATE",
+          rationale: "Same wiper family and staging servers.",
+          status: "CONFIRMED",
+          marking: { tlp: "GREEN" },
+        },
+      });
+      expect(assessed.errors).toBeUndefined();
+    }
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on("pageerror", (e) => problems.push(e.message));
+    const token = demoToken("ncc-analyst");
+    const ncc = toGlobalId("Organization", demoOrgId("ncc"));
+    await page.goto(`${hub.url}/trends`);
+    await page.fill("#token", token);
+    await page.click("#load-scopes");
+    await page.waitForSelector(`#scope option[value="${ncc}"]`, { state: "attached" });
+    await page.selectOption("#scope", ncc);
+    await page.selectOption("#metric", "INCIDENTS");
+    await page.check('#group-by input[value="THREAT_ACTOR"]');
+    await page.click("#show");
+    await page.waitForSelector('body[data-state="ready"]');
+    const drawn = await page.evaluate(() => {
+      const w = globalThis as unknown as {
+        trendsRequest: unknown;
+        trendsChart: { data: { datasets: { label: string }[] } };
+      };
+      return { request: w.trendsRequest, labels: w.trendsChart.data.datasets.map((d) => d.label) };
+    });
+    const direct = await op(hub.url, token, TrendsDocument, { input: drawn.request as TrendsInput });
+    expect(direct.data?.trends.groupBy).toEqual(["THREAT_ACTOR"]);
+    expect(direct.data?.trends.axes[0]?.values).toContain(actorId);
+    expect(drawn.labels).toContain("Page Test Bear");
+    expect(drawn.labels.join(" ")).not.toContain(actorId);
     expect(problems).toEqual([]);
     await page.close();
   });

@@ -72,10 +72,18 @@ function hatch() {
 const QUERY = `query Trends($input: TrendsInput!) {
   trends(input: $input) {
     metric interval k scopeId groupBy
-    axes { dimension values }
+    axes { dimension values labels }
     buckets { start end cells { key count contributors suppressed } }
   }
 }`;
+
+/** A grouped value as the legend shows it: its axis label (an actor's name for THREAT_ACTOR), "(none)" for null. */
+function labelOf(t, axis, value) {
+  if (value === null) return "(none)";
+  const a = t.axes[axis];
+  const i = a ? a.values.indexOf(value) : -1;
+  return i >= 0 && a.labels[i] !== null ? a.labels[i] : value;
+}
 
 function draw(t) {
   const labels = t.buckets.map((b) => (t.interval === "MONTH" ? b.start.slice(0, 7) : b.start.slice(0, 10)));
@@ -87,7 +95,7 @@ function draw(t) {
     if (!data.some((v) => v !== null && v > 0)) continue;
     const key = t.buckets[0].cells[i].key;
     datasets.push({
-      label: key.length ? key.map((v) => (v === null ? "(none)" : v)).join(" · ") : "all",
+      label: key.length ? key.map((v, axis) => labelOf(t, axis, v)).join(" · ") : "all",
       data,
       backgroundColor: COLOURS[datasets.length % COLOURS.length],
       stack: "counts",
