@@ -14,6 +14,7 @@ import {
   simplePatternValues,
   TO_IDS_FALSE_LABEL,
 } from "../src/modules/indicators/parsers";
+import { walkJson, type JsonPath } from "../src/modules/indicators/parsers/json-walk";
 
 const FIXTURES = fileURLToPath(new URL("../../shared/fixtures/", import.meta.url));
 
@@ -561,6 +562,61 @@ describe("STIX observables, observed-data and document shapes", () => {
       for (let i = 0; i < bytes.length; i++) yield bytes.subarray(i, i + 1);
     }
     expect(reports(await parse(parseStix, oneByteAtATime()))[0]?.value).toBe("bücher.example");
+  });
+});
+
+describe("the JSON walker", () => {
+  // Strings with what delimiting must not be fooled by: escaped quotes and backslashes (runs of
+  // them, at a chunk's end too), brackets and commas inside strings, \u escapes, surrogate pairs.
+  const tricky = [
+    "plain",
+    'a "quoted" word',
+    "back\\slash",
+    "ends with a backslash \\",
+    "\\\\\\",
+    '\\"',
+    "brackets { [ ] } , : in text",
+    "\u0000 and \u2028",
+    "emoji \ud83d\ude00 and bücher",
+  ];
+  const doc = {
+    type: "bundle",
+    [tricky[1] as string]: tricky,
+    objects: tricky.map((t, i) => ({ id: `x--${i}`, t, nested: { list: [t, i, -1.5e3, true, false, null], [t]: {} } })),
+    after: [{ "}": "]" }],
+    n: 12.5,
+  };
+
+  /** The document cut into pieces of 1 to `max` characters (a fixed pseudo-random sequence). */
+  async function* pieces(t: string, max: number): AsyncGenerator<string> {
+    let seed = max;
+    for (let at = 0; at < t.length;) {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      const n = 1 + (seed % max);
+      yield t.slice(at, at + n);
+      at += n;
+    }
+  }
+
+  it("assembles exactly what JSON.parse reads, however the text is cut", async () => {
+    for (const t of [JSON.stringify(doc), JSON.stringify(doc, null, 2)])
+      for (const max of [1, 2, 3, 7, 64, 100_000]) {
+        const values: unknown[] = [];
+        const skipped: JsonPath[] = [];
+        const walk = walkJson(pieces(t, max), (path, kind) => {
+          if (path.length === 0) return "descend";
+          if (path[0] === "objects" && path.length === 1) return "descend";
+          if (path[0] === "after") {
+            skipped.push(path);
+            return "skip";
+          }
+          return path.length === 2 || path[0] !== "objects" ? "assemble" : kind === "scalar" ? "assemble" : "skip";
+        });
+        for await (const batch of walk) for (const e of batch) if (e.kind === "value") values.push(e.value);
+        const parsed = JSON.parse(t) as typeof doc;
+        expect(values).toEqual([parsed.type, parsed[tricky[1] as string], ...parsed.objects, parsed.n]);
+        expect(skipped).toEqual([["after"]]);
+      }
   });
 });
 
