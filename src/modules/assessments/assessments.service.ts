@@ -25,7 +25,7 @@ import type {
 } from "./assessments.input";
 import { appendChanges, ChangeKind, prevMarkingOf, Stream } from "../realtime";
 import { assessmentRevisions, assessments, opinionRevisions, opinions } from "./assessments.table";
-import { diff } from "../history";
+import { diff, markingCols, revisionValues } from "../history";
 import {
   SCALES,
   stateOfOpinion,
@@ -53,43 +53,10 @@ const stored = (m: ResolvedMarking): StoredMarking => ({
   audienceOrgIds: m.audienceOrgs,
   audienceGroupIds: m.audienceGroups,
 });
-const markingCols = (m: StoredMarking) => ({
-  tlp: m.tlp,
-  audienceOrgs: m.audienceOrgIds,
-  audienceGroups: m.audienceGroupIds,
-});
-
 function text(value: string, field: string, max: number, min = 1): string {
   const v = value.trim();
   if (v.length < min || v.length > max) throw badInput(field, `must be ${min} to ${max} characters`);
   return v;
-}
-
-/**
- * A revision row's columns but its record's key: the number, the marking it is made under, what it
- * did and why, the whole state after it, who made it and when. Shared by assessment and opinion
- * revisions, which differ only in that key.
- */
-function revisionValues<S extends { marking: StoredMarking }>(
-  viewer: ViewerIdentity,
-  ownerOrgId: string,
-  number: number,
-  action: RevisionAction,
-  reason: string,
-  state: S,
-  recordedAt: Date,
-) {
-  return {
-    number,
-    ownerOrgId,
-    ...markingCols(state.marking),
-    action,
-    reason,
-    state,
-    authorAccountId: viewer.accountId,
-    authorOrgId: viewer.organizationId,
-    recordedAt,
-  };
 }
 
 /** The columns of `assessments` that mirror a state. */

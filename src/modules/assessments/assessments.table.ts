@@ -1,17 +1,6 @@
 import { sql } from "drizzle-orm";
-import {
-  bigint,
-  index,
-  integer,
-  jsonb,
-  pgEnum,
-  pgTable,
-  text,
-  timestamp,
-  uniqueIndex,
-  uuid,
-} from "drizzle-orm/pg-core";
-import { accounts, markingColumns, organizations } from "../access/access.table";
+import { bigint, index, integer, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { accounts, markingColumns } from "../access/access.table";
 import { incidents, threatActors } from "../incidents/incidents.table";
 import {
   ANALYTIC_CONFIDENCES,
@@ -20,7 +9,7 @@ import {
   OPINION_STANCES,
   SUBJECT_KINDS,
 } from "./assessments.enums";
-import { revisionActionEnum } from "../history/history.table";
+import { revisionColumns } from "../history/history.table";
 import type { AssessmentState, OpinionState } from "./state";
 
 export const likelihoodEnum = pgEnum("likelihood", LIKELIHOODS);
@@ -104,18 +93,7 @@ export const assessmentRevisions = pgTable(
     assessmentId: uuid("assessment_id")
       .notNull()
       .references(() => assessments.id),
-    number: integer("number").notNull(),
-    ...markingColumns(),
-    action: revisionActionEnum("action").notNull(),
-    reason: text("reason").notNull(),
-    state: jsonb("state").$type<AssessmentState>().notNull(),
-    authorAccountId: uuid("author_account_id")
-      .notNull()
-      .references(() => accounts.id),
-    authorOrgId: uuid("author_org_id")
-      .notNull()
-      .references(() => organizations.id),
-    recordedAt: ts("recorded_at").notNull(),
+    ...revisionColumns<AssessmentState>(),
   },
   (t) => [
     uniqueIndex("assessment_revisions_number_key").on(t.assessmentId, t.number),
@@ -153,18 +131,7 @@ export const opinionRevisions = pgTable(
     opinionId: uuid("opinion_id")
       .notNull()
       .references(() => opinions.id),
-    number: integer("number").notNull(),
-    ...markingColumns(),
-    action: revisionActionEnum("action").notNull(),
-    reason: text("reason").notNull(),
-    state: jsonb("state").$type<OpinionState>().notNull(),
-    authorAccountId: uuid("author_account_id")
-      .notNull()
-      .references(() => accounts.id),
-    authorOrgId: uuid("author_org_id")
-      .notNull()
-      .references(() => organizations.id),
-    recordedAt: ts("recorded_at").notNull(),
+    ...revisionColumns<OpinionState>(),
   },
   (t) => [
     uniqueIndex("opinion_revisions_number_key").on(t.opinionId, t.number),

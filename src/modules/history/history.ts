@@ -1,6 +1,7 @@
 import { toGlobalId } from "../../shared/ids";
 import type { Marking } from "../access/access.type";
 import type { Tlp } from "../access/tlp";
+import type { ViewerIdentity } from "../access/viewer";
 import { RevisionAction } from "./revision-action";
 import { Revision, type FieldChange } from "./revision.type";
 
@@ -17,6 +18,39 @@ export const markingOf = (ownerDbId: string, m: StoredMarking): Marking => ({
   audienceOrgDbIds: m.audienceOrgIds,
   audienceGroupDbIds: m.audienceGroupIds,
 });
+
+/** A stored marking as the marking columns of a row (`markingColumns`). */
+export const markingCols = (m: StoredMarking) => ({
+  tlp: m.tlp,
+  audienceOrgs: m.audienceOrgIds,
+  audienceGroups: m.audienceGroupIds,
+});
+
+/**
+ * A revision row's values but its record's key (`revisionColumns`): the number, the marking it is
+ * made under, what it did and why, the whole state after it, who made it and when.
+ */
+export function revisionValues<S extends { marking: StoredMarking }>(
+  viewer: ViewerIdentity,
+  ownerOrgId: string,
+  number: number,
+  action: RevisionAction,
+  reason: string,
+  state: S,
+  recordedAt: Date,
+) {
+  return {
+    number,
+    ownerOrgId,
+    ...markingCols(state.marking),
+    action,
+    reason,
+    state,
+    authorAccountId: viewer.accountId,
+    authorOrgId: viewer.organizationId,
+    recordedAt,
+  };
+}
 
 /** The audience is shown to the owner only, as `Marking.audienceOrganizations` is. */
 export function presentMarking(viewerOrgId: string, ownerDbId: string, m: StoredMarking) {

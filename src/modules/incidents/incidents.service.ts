@@ -16,7 +16,7 @@ import {
   timelineEntries,
   type IncidentState,
 } from "./incidents.table";
-import { RevisionAction } from "../history";
+import { RevisionAction, revisionValues } from "../history";
 import { TYPE, toIncident, toTimelineEntry } from "./incidents.mappers";
 import type { CreateIncidentInput, IncidentFilter, TimelineEntryInput, UpdateIncidentInput } from "./incidents.input";
 import type { Incident } from "./incidents.type";
@@ -130,17 +130,7 @@ async function recordRevision(
 ) {
   await tx.insert(incidentRevisions).values({
     incidentId: row.id,
-    number: row.revision,
-    ownerOrgId: row.ownerOrgId,
-    tlp: row.tlp,
-    audienceOrgs: row.audienceOrgs,
-    audienceGroups: row.audienceGroups,
-    action,
-    reason,
-    state: stateOf(row),
-    authorAccountId: viewer.accountId,
-    authorOrgId: viewer.organizationId,
-    recordedAt: row.updatedAt,
+    ...revisionValues(viewer, row.ownerOrgId, row.revision, action, reason, stateOf(row), row.updatedAt),
   });
 }
 

@@ -3,7 +3,6 @@ import {
   bigint,
   index,
   integer,
-  jsonb,
   pgEnum,
   pgTable,
   primaryKey,
@@ -15,8 +14,8 @@ import {
 } from "drizzle-orm/pg-core";
 import { observables } from "../indicators/indicators.table";
 import type { StoredMarking } from "../history";
-import { revisionActionEnum } from "../history/history.table";
-import { accounts, markingColumns, organizations } from "../access/access.table";
+import { revisionColumns } from "../history/history.table";
+import { accounts, markingColumns } from "../access/access.table";
 import { INCIDENT_SEVERITIES, INCIDENT_STATUSES } from "./incidents.enums";
 
 export const ACTOR_KINDS = ["THREAT_ACTOR", "INTRUSION_SET"] as const;
@@ -160,18 +159,7 @@ export const incidentRevisions = pgTable(
     incidentId: uuid("incident_id")
       .notNull()
       .references(() => incidents.id),
-    number: integer("number").notNull(),
-    ...markingColumns(),
-    action: revisionActionEnum("action").notNull(),
-    reason: text("reason").notNull(),
-    state: jsonb("state").$type<IncidentState>().notNull(),
-    authorAccountId: uuid("author_account_id")
-      .notNull()
-      .references(() => accounts.id),
-    authorOrgId: uuid("author_org_id")
-      .notNull()
-      .references(() => organizations.id),
-    recordedAt: timestamp("recorded_at", { withTimezone: true, precision: 3 }).notNull(),
+    ...revisionColumns<IncidentState>(),
   },
   (t) => [uniqueIndex("incident_revisions_number_key").on(t.incidentId, t.number)],
 );
