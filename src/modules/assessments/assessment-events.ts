@@ -1,8 +1,7 @@
 import { and, inArray } from "drizzle-orm";
 import { Arg, Ctx, Field, ID, InputType, ObjectType, Resolver, Root, Subscription } from "type-graphql";
-import { bindEvent, loaderContext, viewerOf, type Context, type LoaderContext } from "../../context";
+import { loaderContext, viewerOf, type Context, type LoaderContext } from "../../context";
 import type { Db } from "../../db/client";
-import { cursorExpired, fellBehind } from "../../shared/errors";
 import { idOf, toGlobalId } from "../../shared/ids";
 import { Tlp } from "../access/tlp";
 import {
@@ -11,7 +10,7 @@ import {
   openSubscription,
   Stream,
   translateRecords,
-  webSocketOnly,
+  delivered,
   type Delivery,
   type RecordEventItem,
   type StreamReader,
@@ -128,11 +127,7 @@ export class AssessmentEventResolver {
     _after: string | null,
     @Ctx() ctx: Context,
   ): AssessmentEvent {
-    if (!delivery) throw webSocketOnly("assessmentEvents");
-    if ("fellBehind" in delivery) throw fellBehind(encodeCursor(delivery.fellBehind));
-    if ("expired" in delivery) throw cursorExpired();
-    const { item, viewer } = delivery;
-    bindEvent(ctx, viewer, item.loaders.loaders);
+    const item = delivered(ctx, "assessmentEvents", delivery, (i) => i.loaders.loaders);
     return Object.assign(new AssessmentEvent(), {
       kind: item.kind,
       cursor: encodeCursor(item.pos),

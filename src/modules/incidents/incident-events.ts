@@ -1,7 +1,6 @@
 import { Arg, Ctx, Field, ID, InputType, ObjectType, Resolver, Root, Subscription } from "type-graphql";
-import { bindEvent, loaderContext, type Context, type LoaderContext } from "../../context";
+import { loaderContext, type Context, type LoaderContext } from "../../context";
 import type { Db } from "../../db/client";
-import { cursorExpired, fellBehind } from "../../shared/errors";
 import { idOf, toGlobalId } from "../../shared/ids";
 import { Tlp } from "../access/tlp";
 import {
@@ -10,7 +9,7 @@ import {
   openSubscription,
   Stream,
   translateRecords,
-  webSocketOnly,
+  delivered,
   type Delivery,
   type RecordEventItem,
   type StreamReader,
@@ -122,11 +121,7 @@ export class IncidentEventResolver {
     _after: string | null,
     @Ctx() ctx: Context,
   ): IncidentEvent {
-    if (!delivery) throw webSocketOnly("incidentEvents");
-    if ("fellBehind" in delivery) throw fellBehind(encodeCursor(delivery.fellBehind));
-    if ("expired" in delivery) throw cursorExpired();
-    const { item, viewer } = delivery;
-    bindEvent(ctx, viewer, item.loaders.loaders);
+    const item = delivered(ctx, "incidentEvents", delivery, (i) => i.loaders.loaders);
     return Object.assign(new IncidentEvent(), {
       kind: item.kind,
       cursor: encodeCursor(item.pos),

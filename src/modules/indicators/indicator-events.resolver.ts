@@ -1,10 +1,9 @@
 import { Arg, Ctx, Resolver, Root, Subscription } from "type-graphql";
-import { bindEvent, type Context } from "../../context";
-import { cursorExpired, fellBehind } from "../../shared/errors";
+import type { Context } from "../../context";
 import { toGlobalId } from "../../shared/ids";
-import { encodeCursor, type Delivery } from "../realtime";
+import { delivered, encodeCursor, type Delivery } from "../realtime";
 import { IndicatorEvent, IndicatorEventFilter } from "./indicator-events.type";
-import { subscribeIndicatorEvents, webSocketOnly, type IndicatorEventItem } from "./indicator-events.service";
+import { subscribeIndicatorEvents, type IndicatorEventItem } from "./indicator-events.service";
 
 interface Args {
   filter?: IndicatorEventFilter | null;
@@ -28,12 +27,7 @@ export class IndicatorEventResolver {
     _after: string | null,
     @Ctx() ctx: Context,
   ): IndicatorEvent {
-    // Over HTTP, Apollo runs a subscription like a query: there is no event.
-    if (!delivery) throw webSocketOnly();
-    if ("fellBehind" in delivery) throw fellBehind(encodeCursor(delivery.fellBehind));
-    if ("expired" in delivery) throw cursorExpired();
-    const { item, viewer } = delivery;
-    bindEvent(ctx, viewer, item.loaders);
+    const item = delivered(ctx, "indicatorEvents", delivery, (i) => i.loaders);
     return Object.assign(new IndicatorEvent(), {
       kind: item.kind,
       cursor: encodeCursor(item.pos),

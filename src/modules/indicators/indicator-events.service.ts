@@ -11,7 +11,6 @@ import {
   EventKind,
   Stream,
   openSubscription,
-  webSocketOnly as webSocketOnlyFor,
   type Delivery,
   type Position,
   type PositionedChange,
@@ -233,9 +232,6 @@ async function selectFor(
   }
   return out;
 }
-
-/** What `indicatorEvents` answers over HTTP. */
-export const webSocketOnly = () => webSocketOnlyFor("indicatorEvents");
 
 /** Opens `indicatorEvents` for the operation's viewer (see `openSubscription`). */
 export async function subscribeIndicatorEvents(

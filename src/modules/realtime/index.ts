@@ -14,4 +14,4 @@ export { comparePositions, decodeCursor, encodeCursor, isAfter, type Position } 
 export { ChangeKind, EventKind, Stream, STREAMS } from "./realtime.enums";
 export { eventLog, eventLogState } from "./realtime.table";
 export { translateRecords, type RecordEventItem, type RecordStreamOptions } from "./record-stream";
-export { openSubscription, webSocketOnly } from "./subscribe";
+export { delivered, openSubscription } from "./subscribe";

@@ -1,9 +1,9 @@
-import type { Context } from "../../context";
-import { viewerOf } from "../../context";
-import { badInput, cursorExpired } from "../../shared/errors";
+import type { Context, Loaders } from "../../context";
+import { bindEvent, viewerOf } from "../../context";
+import { badInput, cursorExpired, fellBehind } from "../../shared/errors";
 import type { ViewerIdentity } from "../access/viewer";
 import type { Delivery, StreamReader } from "./event-hub";
-import { decodeCursor, type Position } from "./position";
+import { decodeCursor, encodeCursor, type Position } from "./position";
 
 /** What a subscription run over HTTP answers. */
 export const webSocketOnly = (field: string) =>
@@ -47,4 +47,23 @@ export async function openSubscription<T extends { readonly pos: Position }>(
     },
     select,
   });
+}
+
+/**
+ * What a subscription's field resolver does with each delivery: over HTTP there is none (Apollo
+ * runs a subscription like a query); a subscriber that fell behind or resumed past the log's
+ * retention gets its last error; otherwise the item, with the operation bound to the viewer and
+ * loaders it was translated for, so its fields resolve under the same rights.
+ */
+export function delivered<T>(
+  ctx: Context,
+  field: string,
+  delivery: Delivery<T> | undefined,
+  loaders: (item: T) => Loaders,
+): T {
+  if (!delivery) throw webSocketOnly(field);
+  if ("fellBehind" in delivery) throw fellBehind(encodeCursor(delivery.fellBehind));
+  if ("expired" in delivery) throw cursorExpired();
+  bindEvent(ctx, delivery.viewer, loaders(delivery.item));
+  return delivery.item;
 }
