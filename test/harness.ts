@@ -1,7 +1,9 @@
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { print } from "graphql";
 import { randomBytes } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import postgres from "postgres";
+import { inject } from "vitest";
 import { createApp, type App } from "../src/app";
 import { testConfig, type Config } from "../src/config";
 import { openDatabase, type Database } from "../src/db/client";
@@ -25,19 +27,23 @@ export interface TestDatabase {
 }
 
 /**
- * A database of the test's own, migrated: in-memory PGlite, or on PostgreSQL a new database
- * created from TEST_DATABASE_URL (dropped again on dispose), so test files never share state.
+ * A database of the test's own, migrated: in-memory PGlite started from the migrated snapshot
+ * test/global-setup.ts made, or on PostgreSQL a new database copied from its migrated template on
+ * TEST_DATABASE_URL's server (dropped again on dispose), so test files never share state.
+ * `migrate()` still runs on it, and finds nothing to do.
  */
 export async function createTestDatabase(opts: { onQuery?: (sql: string) => void } = {}): Promise<TestDatabase> {
   const adminUrl = process.env.TEST_DATABASE_URL;
   if (!adminUrl) {
-    const database = await openDatabase({ onQuery: opts.onQuery });
+    const snapshot = await readFile(inject("pgliteSnapshot") ?? missing("pgliteSnapshot"));
+    const database = await openDatabase({ pgliteLoadDataDir: new Blob([snapshot]), onQuery: opts.onQuery });
     await database.migrate();
     return { database, dispose: () => database.close() };
   }
+  const template = inject("postgresTemplate") ?? missing("postgresTemplate");
   const name = `hub_test_${randomBytes(6).toString("hex")}`;
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name}`);
+  await admin.unsafe(`create database ${name} template ${template}`);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   const database = await openDatabase({ url: url.toString(), poolMax: 5, onQuery: opts.onQuery });
@@ -50,6 +56,10 @@ export async function createTestDatabase(opts: { onQuery?: (sql: string) => void
       await admin.end();
     },
   };
+}
+
+function missing(key: string): never {
+  throw new Error(`no ${key}: run the tests with test/vitest.config.ts, whose globalSetup makes it`);
 }
 
 export interface TestHub {

@@ -13,6 +13,8 @@ export default defineConfig({
     root: new URL("..", import.meta.url).pathname,
     include: ["test/**/*.test.ts"],
     setupFiles: ["test/setup.ts"],
+    // Migrates one database (PGlite snapshot or PostgreSQL template) that each test database copies.
+    globalSetup: ["test/global-setup.ts"],
     // Each file boots its own hub on its own database, so files run in parallel.
     pool: "forks",
     testTimeout: 30_000,

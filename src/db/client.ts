@@ -39,6 +39,11 @@ export interface DatabaseOptions {
   url?: string | undefined;
   /** PGlite data folder; omitted means in memory. */
   pgliteDir?: string | undefined;
+  /**
+   * An in-memory PGlite starts from this data folder (a `dumpDataDir` tarball) instead of running
+   * initdb: the tests open each database from one migrated snapshot (test/global-setup.ts).
+   */
+  pgliteLoadDataDir?: Blob | undefined;
   poolMax?: number;
   /** Called with each statement's SQL text (tests count the statements an operation issues). */
   onQuery?: (sql: string) => void;
@@ -80,7 +85,9 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     };
   }
   if (opts.pgliteDir) mkdirSync(opts.pgliteDir, { recursive: true });
-  const client = opts.pgliteDir ? new PGlite(opts.pgliteDir) : new PGlite();
+  const client = opts.pgliteDir
+    ? new PGlite(opts.pgliteDir)
+    : new PGlite(opts.pgliteLoadDataDir ? { loadDataDir: opts.pgliteLoadDataDir } : {});
   await client.waitReady;
   const db = drizzlePglite(client, { schema, logger: queryLogger(opts) }) as unknown as Db;
   return {
