@@ -719,6 +719,9 @@ async function warmUp(
 
 async function main() {
   const opts = readOptions();
+  // Pauses that let a figure settle (RSS, PostgreSQL's statistics): short in tiny mode, whose
+  // figures mean nothing; the checks never wait on them.
+  const settle = (ms: number) => sleep(opts.tiny ? ms / 10 : ms);
   const machine = machineInfo();
   const nofile = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync("/proc/self/limits", "utf8"))?.[1];
   const need = Math.max(opts.idle, opts.subscribers) + 200;
@@ -790,7 +793,7 @@ async function main() {
       } satisfies ConnectRequest);
       if (connected.failed) problems.push(`${side}: ${connected.failed} subscribers could not connect`);
       await warmUp(sp, sender, opts.subscribers, nextWarm, problems, side);
-      await sleep(1500);
+      await settle(1500);
       return memoryOf(server.pid)?.rss;
     };
 
@@ -929,7 +932,7 @@ async function main() {
     hubRun.answeredAt = hubIngest.answeredAt;
     hubRun.requestMs = hubIngest.requestMs;
     // Backends report their statistics within a second of going idle.
-    await sleep(1500);
+    await settle(1500);
     if (hubRun.counters0) {
       const c1 = await dbCounters();
       hubRun.xactsPerBatch = (c1.xacts - hubRun.counters0.xacts) / opts.batches;
@@ -969,7 +972,7 @@ async function main() {
     await stopChild(bare);
 
     // ---- idle subscribers ----------------------------------------------------------------------
-    const idleSeconds = opts.tiny ? 1 : 5;
+    const idleSeconds = opts.tiny ? 0.2 : 5;
     const idle = async (side: "hub" | "bare") => {
       const server = await startChild(
         SELF,
@@ -980,7 +983,7 @@ async function main() {
       );
       children.push(server);
       const sender = side === "bare" ? publishTo(server, []) : ingestTo(server).sender;
-      await sleep(1000);
+      await settle(1000);
       const rss0 = memoryOf(server.pid)?.rss;
       const steps: IdleStep[] = [];
       let open = 0;
@@ -994,7 +997,7 @@ async function main() {
         if (r.failed) problems.push(`${side} idle: ${r.failed} subscribers could not connect`);
         open = target;
         await warmUp(sp, sender, open, nextWarm, problems, `${side} idle`);
-        await sleep(3000);
+        await settle(3000);
         const rss = memoryOf(server.pid)?.rss;
         // What the server spends while nothing is sent (token re-checks, polls, timers).
         const [c0, pg0] = [await cpuOf(server), postgresCpu()];
