@@ -1,4 +1,5 @@
 import { createRequire } from "node:module";
+import { availableParallelism } from "node:os";
 import { configDefaults, defineConfig } from "vitest/config";
 
 const require = createRequire(import.meta.url);
@@ -15,10 +16,13 @@ export default defineConfig({
   test: {
     root: new URL("..", import.meta.url).pathname,
     setupFiles: ["test/setup.ts"],
-    // Each file boots its own hub on its own database, so files may run in parallel: vitest starts
-    // one worker fewer than the machine has cores (one on two cores; two there let a 30 s test time
-    // out while test/lifecycle.test.ts's processes took the cores).
+    // Each file boots its own hub on its own database, so files may run in parallel, one worker
+    // fewer than the machine has cores (vitest's default). On PostgreSQL at least two: the workers
+    // mostly wait for the server (two cores, one worker: 116-184 s; two: 83-84 s). On PGlite the
+    // database runs inside the worker, and on two cores a second worker let the 1,000-event replay
+    // test of live-updates time out (30 s) while test/lifecycle.test.ts's processes took the cores.
     pool: "forks",
+    maxWorkers: Math.max(process.env.TEST_DATABASE_URL ? 2 : 1, availableParallelism() - 1),
     testTimeout: 30_000,
     hookTimeout: 120_000,
     projects: [
