@@ -55,7 +55,9 @@ export function Connection<T extends object>(node: ClassType<T>, name: string) {
     edges: Edge[];
     @Field(() => PageInfo)
     pageInfo: PageInfo;
-    @Field(() => Int, { description: "Records matching the filter that the viewer may see." })
+    // A promise (counted only when asked for), so it gets a resolver: plain fields are read
+    // synchronously by the compiled executor (src/transport/compiled.ts).
+    @Field(() => Int, { description: "Records matching the filter that the viewer may see.", simple: false })
     totalCount: number;
   }
   return ConnectionType;

@@ -9,6 +9,7 @@ import type { GraphQLSchema } from "graphql";
 import type { Context, Services } from "../context";
 import { formatError } from "../shared/errors";
 import { checkOperationLimits } from "../shared/limits";
+import { compiledExecution } from "./compiled";
 
 /** Rejects operations over the depth, alias or cost limits before they execute. */
 function limitsPlugin(services: Services): ApolloServerPlugin<Context> {
@@ -73,7 +74,7 @@ export function cacheCryptoForApolloHashing(): void {
 export function createApollo(schema: GraphQLSchema, services: Services): ApolloServer<Context> {
   cacheCryptoForApolloHashing();
   return new ApolloServer<Context>({
-    schema,
+    gateway: compiledExecution(schema),
     formatError: formatError(services.log),
     includeStacktraceInErrorResponses: false,
     // Credentials travel only in the Authorization header, which a cross-site form or simple
