@@ -64,7 +64,9 @@ export function compiledExecution(schema: GraphQLSchema): Gateway {
     const variables = getVariableValues(schema, operation.variableDefinitions ?? [], inputs ?? {}, { maxErrors: 50 });
     if (variables.errors) return { errors: variables.errors };
     const result = (await query.query(undefined, context, variables.coerced)) as ExecutionResult;
-    return result.errors ? { ...result, errors: result.errors.map(asGraphQLError) } : result;
+    return result.errors?.some((e) => !e.extensions)
+      ? { ...result, errors: result.errors.map(asGraphQLError) }
+      : result;
   };
 
   return {
@@ -84,6 +86,7 @@ export function compiledExecution(schema: GraphQLSchema): Gateway {
  * locations, path, and the cause's extensions for `formatError`.
  */
 function asGraphQLError(e: GraphQLError): GraphQLError {
+  if (e.extensions) return e;
   const error = new GraphQLError(e.message, {
     path: e.path,
     originalError: e.originalError ?? undefined,
