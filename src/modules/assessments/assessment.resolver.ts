@@ -19,7 +19,7 @@ import {
   OpinionChangesInput,
 } from "./assessments.input";
 import { assessmentLoadersOf } from "./assessments.loaders";
-import { historyOf, presentMarking, Revision } from "../history";
+import { historyOf, presentMarking, Revision, type HistoryRow } from "../history";
 import { evidenceOf, toAssessment, toOpinion } from "./assessments.mappers";
 import {
   addOpinion,
@@ -43,7 +43,6 @@ import {
   OpinionSummary,
 } from "./assessments.type";
 import { andThen } from "../../shared/loaders";
-import type { assessmentRevisions, opinionRevisions } from "./assessments.table";
 import { likelihoodBand, SCALES, stixConfidence, type AssessmentState, type OpinionState } from "./state";
 
 /** Synchronous once the organisation is loaded (see KeyLoader). */
@@ -107,8 +106,8 @@ function presentOpinionState(ctx: Context, s: OpinionState, ownerDbId: string) {
 }
 
 /** The viewer's history of an assessment up to the revision shown (synchronous once loaded). */
-type AssessmentRevisionRow = typeof assessmentRevisions.$inferSelect;
-type OpinionRevisionRow = typeof opinionRevisions.$inferSelect;
+type AssessmentRevisionRow = HistoryRow<AssessmentState>;
+type OpinionRevisionRow = HistoryRow<OpinionState>;
 
 function assessmentHistory<R>(ctx: Context, a: Assessment, f: (history: AssessmentRevisionRow[]) => R | Promise<R>) {
   return andThen(assessmentLoadersOf(ctx).revisionsOf.get(a.dbId), (rows) =>

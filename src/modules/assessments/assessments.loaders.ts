@@ -3,13 +3,15 @@ import type { LoaderContext } from "../../context";
 import type { Db } from "../../db/client";
 import { viewerOf } from "../../context";
 import { byKey, grouped, lazyLoaders, type LoadersOf } from "../../shared/loaders";
-import { inUuids, perViewer, uuidList } from "../../shared/prepared";
+import { inUuids, perViewer, unmappedRows, uuidList } from "../../shared/prepared";
 import type { LoaderDeps } from "../access/access.loaders";
 import { visibleTo } from "../access/tlp";
 import type { ViewerIdentity } from "../access/viewer";
+import { historyColumns, historyRowOf, type StoredHistoryRow } from "../history";
 import { assessmentVisibleTo, opinionVisibleTo } from "./assessments.access";
 import { toAssessment, toOpinion } from "./assessments.mappers";
 import { assessmentRevisions, assessments, opinionRevisions, opinions } from "./assessments.table";
+import type { AssessmentState, OpinionState } from "./state";
 
 /**
  * The module's loader statements, prepared once per viewer (see `perViewer`): the keys are one
@@ -25,7 +27,7 @@ const statements = {
   ),
   revisions: perViewer((db: Db, viewer: ViewerIdentity) =>
     db
-      .select()
+      .select({ assessmentId: assessmentRevisions.assessmentId, ...historyColumns(assessmentRevisions) })
       .from(assessmentRevisions)
       .where(and(inUuids(assessmentRevisions.assessmentId), visibleTo(viewer, assessmentRevisions)))
       .orderBy(asc(assessmentRevisions.assessmentId), asc(assessmentRevisions.number))
@@ -48,7 +50,7 @@ const statements = {
   ),
   opinionRevisions: perViewer((db: Db, viewer: ViewerIdentity) =>
     db
-      .select()
+      .select({ opinionId: opinionRevisions.opinionId, ...historyColumns(opinionRevisions) })
       .from(opinionRevisions)
       .where(and(inUuids(opinionRevisions.opinionId), visibleTo(viewer, opinionRevisions)))
       .orderBy(asc(opinionRevisions.opinionId), asc(opinionRevisions.number))
@@ -67,7 +69,13 @@ export const assessmentLoaders = {
   /** The revisions the viewer may see of a batch of assessments it may see, oldest first. */
   revisionsOf: ({ db, viewer }: LoaderDeps) =>
     grouped(
-      (ids: readonly string[]) => statements.revisions(db, viewer).execute(uuidList(ids)),
+      async (ids: readonly string[]) =>
+        (
+          await unmappedRows<StoredHistoryRow<AssessmentState> & { assessment_id: string }>(
+            statements.revisions(db, viewer),
+            uuidList(ids),
+          )
+        ).map((r) => ({ assessmentId: r.assessment_id, ...historyRowOf(r) })),
       (r) => r.assessmentId,
     ),
   opinion: ({ db, viewer }: LoaderDeps) =>
@@ -85,7 +93,13 @@ export const assessmentLoaders = {
     ),
   opinionRevisionsOf: ({ db, viewer }: LoaderDeps) =>
     grouped(
-      (ids: readonly string[]) => statements.opinionRevisions(db, viewer).execute(uuidList(ids)),
+      async (ids: readonly string[]) =>
+        (
+          await unmappedRows<StoredHistoryRow<OpinionState> & { opinion_id: string }>(
+            statements.opinionRevisions(db, viewer),
+            uuidList(ids),
+          )
+        ).map((r) => ({ opinionId: r.opinion_id, ...historyRowOf(r) })),
       (r) => r.opinionId,
     ),
 };

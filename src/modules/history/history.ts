@@ -1,3 +1,4 @@
+import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import { toGlobalId } from "../../shared/ids";
 import type { Marking } from "../access/access.type";
 import type { Tlp } from "../access/tlp";
@@ -76,6 +77,58 @@ export function diff<S extends object>(prev: S | null, next: S): FieldChange[] {
   }
   return out;
 }
+
+/**
+ * The columns of a revision table that a history reads, for a select whose rows are read unmapped
+ * (`unmappedRows`) and mapped by `historyRowOf`.
+ */
+export const historyColumns = (t: {
+  number: AnyPgColumn;
+  ownerOrgId: AnyPgColumn;
+  authorAccountId: AnyPgColumn;
+  authorOrgId: AnyPgColumn;
+  action: AnyPgColumn;
+  reason: AnyPgColumn;
+  state: AnyPgColumn;
+  recordedAt: AnyPgColumn;
+}) => ({
+  number: t.number,
+  ownerOrgId: t.ownerOrgId,
+  authorAccountId: t.authorAccountId,
+  authorOrgId: t.authorOrgId,
+  action: t.action,
+  reason: t.reason,
+  state: t.state,
+  recordedAt: t.recordedAt,
+});
+
+/** A row of `historyColumns` as the driver hands it over: column names, the time as text. */
+export interface StoredHistoryRow<S> {
+  number: number;
+  owner_org_id: string;
+  author_account_id: string;
+  author_org_id: string;
+  action: RevisionAction;
+  reason: string;
+  state: S;
+  recorded_at: string | Date;
+}
+
+/** A revision row as histories read it, numbered as stored. */
+export interface HistoryRow<S> extends RevisionRow<S> {
+  number: number;
+}
+
+export const historyRowOf = <S>(r: StoredHistoryRow<S>): HistoryRow<S> => ({
+  number: r.number,
+  ownerOrgId: r.owner_org_id,
+  authorAccountId: r.author_account_id,
+  authorOrgId: r.author_org_id,
+  action: r.action,
+  reason: r.reason,
+  state: r.state,
+  recordedAt: new Date(r.recorded_at),
+});
 
 /** What a stored revision row holds, whatever the record. */
 export interface RevisionRow<S> {

@@ -1,11 +1,15 @@
 export {
   diff,
+  historyColumns,
   historyOf,
+  historyRowOf,
   markingCols,
   markingOf,
   presentMarking,
   revisionValues,
+  type HistoryRow,
   type RevisionRow,
+  type StoredHistoryRow,
   type StoredMarking,
 } from "./history";
 export { FieldChange, Revision } from "./revision.type";
