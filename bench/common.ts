@@ -237,8 +237,7 @@ export interface Child {
  * stdout (the hub's request log) goes to /dev/null; stderr stays visible for crashes. With a
  * profile folder the child writes a V8 CPU profile there (--cpu-prof) when it exits. Every child
  * runs as README's production section asks of the hub: NODE_ENV=production (graphql-js then skips
- * its development-mode checks) and a 64 MB young generation (--max-semi-space-size=64); the bare
- * servers get the same.
+ * its development-mode checks); the bare servers get the same.
  */
 export function startChild(
   script: string,
@@ -249,15 +248,10 @@ export function startChild(
 ): Promise<Child> {
   // V8 names each file after the process and thread (tsx adds a loader thread).
   const profile = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
-  const production = ["--max-semi-space-size=64"];
-  const proc: ChildProcess = spawn(
-    process.execPath,
-    [...process.execArgv, ...production, ...profile, script, ...args],
-    {
-      stdio: ["ignore", "ignore", "inherit", "ipc"],
-      env: { ...process.env, NODE_ENV: "production", ...env },
-    },
-  );
+  const proc: ChildProcess = spawn(process.execPath, [...process.execArgv, ...profile, script, ...args], {
+    stdio: ["ignore", "ignore", "inherit", "ipc"],
+    env: { ...process.env, NODE_ENV: "production", ...env },
+  });
   const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
   const ask = <K extends "cpu" | "rss">(key: K) =>
     new Promise<number>((done, fail) => {
