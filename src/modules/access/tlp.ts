@@ -95,17 +95,21 @@ export interface MarkingColumns {
  */
 const uuidArray = (ids: readonly string[]): SQL => sql`${`{${ids.join(",")}}`}::uuid[]`;
 
+const tlpLiteral = (level: Tlp): string => {
+  if (!TLP_LEVELS.includes(level)) throw new Error(`not a TLP level: ${level}`);
+  return `'${level}'`;
+};
+
 /**
  * The access rule as an SQL predicate over a marked table's columns, compiled from ACCESS_RULE.
  * Use it in every query that reads marked records; it is the only place that says who sees what.
  */
 export function visibleTo(viewer: AccessViewer, c: MarkingColumns): SQL {
   const levelsWhere = (pick: (g: Grant) => boolean): Tlp[] => TLP_LEVELS.filter((t) => pick(ACCESS_RULE[t]));
-  const inLevels = (levels: Tlp[]): SQL =>
-    sql`${c.tlp} in (${sql.join(
-      levels.map((l) => sql`${l}`),
-      sql`, `,
-    )})`;
+  // The levels are the rule's own constants, never input: written into the text (a statement
+  // then binds only the viewer's organisation and groups, not a parameter per level and branch),
+  // and the planner sees them. The text still varies only with the organisation kind.
+  const inLevels = (levels: Tlp[]): SQL => sql`${c.tlp} in (${sql.raw(levels.map(tlpLiteral).join(", "))})`;
   const branches: SQL[] = [sql`${c.ownerOrgId} = ${viewer.organizationId}`];
   const everyone = levelsWhere((g) => g.everyone);
   if (everyone.length) branches.push(inLevels(everyone));
