@@ -234,6 +234,53 @@ describe("request timeouts", () => {
 });
 
 describe("bad input", () => {
+  // The compiled executor (src/transport/compiled.ts) coerces variables itself or through
+  // graphql-js depending on their types: each way must answer as graphql-js's execute does.
+  describe("variables", () => {
+    const ORGS = "query($first: Int) { organizations(first: $first) { edges { node { id } } } }";
+
+    it("answers a scalar variable of the wrong type with BAD_USER_INPUT naming it, and no data", async () => {
+      const r = await hub.gql(xaAdmin.token, ORGS, { first: "two" });
+      expect(r.status).toBe(400);
+      expect(r.data).toBeUndefined();
+      expect(r.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+      expect(r.errors?.[0]?.message).toMatch(/^Variable "\$first" got invalid value "two"; Int cannot represent/);
+    });
+
+    it("takes a non-null variable's default when it is omitted", async () => {
+      const r = await hub.gql(
+        xaAdmin.token,
+        "query($first: Int! = 1) { organizations(first: $first) { edges { node { id } } } }",
+      );
+      expect(r.errors).toBeUndefined();
+      expect(r.data).toMatchObject({ organizations: { edges: [{ node: { id: expect.any(String) } }] } });
+    });
+
+    it("answers an input object missing a required field with BAD_USER_INPUT naming it", async () => {
+      const { name: _name, ...withoutName } = contactInput({});
+      const r = await hub.gql(
+        xaAdmin.token,
+        "mutation($org: ID!, $input: ContactInput!) { createContact(organizationId: $org, input: $input) { id } }",
+        { org: xa.gid, input: withoutName },
+      );
+      expect(r.status).toBe(400);
+      expect(r.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+      expect(r.errors?.[0]?.message).toMatch(
+        /^Variable "\$input" got invalid value .*; Field "name" of required type "String!" was not provided\.$/,
+      );
+    });
+
+    it("fills an omitted input field from its default", async () => {
+      const r = await hub.gql(
+        xaAdmin.token,
+        "mutation($org: ID!, $input: ContactInput!) { createContact(organizationId: $org, input: $input) { id title } }",
+        { org: xa.gid, input: contactInput({}) },
+      );
+      expect(r.errors).toBeUndefined();
+      expect(r.data).toMatchObject({ createContact: { title: "" } });
+    });
+  });
+
   it("names the field when an audience lists an unknown organisation", async () => {
     const r = await op(hub.url, xaAdmin.token, CreateContactDocument, {
       organizationId: xa.gid,

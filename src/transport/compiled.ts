@@ -1,12 +1,16 @@
 import type { ApolloServerOptionsWithGateway } from "@apollo/server";
 import {
   execute,
+  getNamedType,
   getVariableValues,
   GraphQLError,
   isEnumType,
+  isInputObjectType,
+  typeFromAST,
   type DocumentNode,
   type ExecutionResult,
   type GraphQLSchema,
+  type OperationDefinitionNode,
 } from "graphql";
 import { compileQuery, isCompiledQuery, type CompiledQuery } from "graphql-jit";
 
@@ -29,11 +33,14 @@ type Executor = Awaited<ReturnType<Gateway["load"]>>["executor"];
  * and the loaders are the same code either way. Subscriptions do not come here (graphql-ws runs
  * them with graphql-js); an operation the compiler refuses falls back to graphql-js's `execute`.
  *
- * Variables are coerced by graphql-js first, and its errors answered as `execute` would: graphql-jit
- * refuses an omitted non-null input field that has a default (`first: Int! = 50` in an input),
- * which the spec allows. The compiled query then coerces the coerced values again, which changes
- * nothing for the hub's scalars (DateTime takes a Date, the JSON ones any value) and enums, as long
- * as every enum value is its own name: checked here, since another enum would not survive it.
+ * Variables: graphql-jit refuses an omitted non-null input field that has a default (`first: Int! =
+ * 50` in an input), which the spec allows, and a refused variable gets an error Apollo does not
+ * recognise as bad input. So an operation with input-object variables has them coerced by graphql-js
+ * first (its errors answered as `execute` would), and so does any operation whose variables
+ * graphql-jit refused; the others (scalars and enums only, most reads) go straight to the compiled
+ * query. The compiled query coerces coerced values again, which changes nothing for the hub's
+ * scalars (DateTime takes a Date, the JSON ones any value) and enums, as long as every enum value
+ * is its own name: checked here, since another enum would not survive it.
  */
 export function compiledExecution(schema: GraphQLSchema): Gateway {
   for (const type of Object.values(schema.getTypeMap()))
@@ -41,17 +48,19 @@ export function compiledExecution(schema: GraphQLSchema): Gateway {
       for (const v of type.getValues())
         if (v.value !== v.name)
           throw new Error(`compiledExecution: enum ${type.name}.${v.name} has the internal value ${String(v.value)}`);
-  const compiled = new WeakMap<DocumentNode, Map<string, CompiledQuery | null>>();
+  const compiled = new WeakMap<DocumentNode, Map<string, Compiled | null>>();
 
-  const compiledFor = (document: DocumentNode, operationName: string | undefined): CompiledQuery | null => {
+  const compiledFor = (document: DocumentNode, operation: OperationDefinitionNode): Compiled | null => {
     let byName = compiled.get(document);
     if (!byName) compiled.set(document, (byName = new Map()));
-    const key = operationName ?? "";
-    let entry = byName.get(key);
+    const name = operation.name?.value;
+    let entry = byName.get(name ?? "");
     if (entry === undefined) {
-      const result = compileQuery(schema, document, operationName);
-      entry = isCompiledQuery(result) ? result : null;
-      byName.set(key, entry);
+      const result = compileQuery(schema, document, name);
+      entry = isCompiledQuery(result)
+        ? { query: result, coerceFirst: hasInputObjectVariable(schema, operation) }
+        : null;
+      byName.set(name ?? "", entry);
     }
     return entry;
   };
@@ -59,11 +68,17 @@ export function compiledExecution(schema: GraphQLSchema): Gateway {
   const executor: Executor = async (request) => {
     const { document, operationName, context, operation } = request;
     const inputs = request.request.variables;
-    const query = operation.operation === "subscription" ? null : compiledFor(document, operationName ?? undefined);
-    if (!query) return execute({ schema, document, contextValue: context, variableValues: inputs, operationName });
-    const variables = getVariableValues(schema, operation.variableDefinitions ?? [], inputs ?? {}, { maxErrors: 50 });
-    if (variables.errors) return { errors: variables.errors };
-    const result = (await query.query(undefined, context, variables.coerced)) as ExecutionResult;
+    const entry = operation.operation === "subscription" ? null : compiledFor(document, operation);
+    if (!entry) return execute({ schema, document, contextValue: context, variableValues: inputs, operationName });
+    let result = entry.coerceFirst
+      ? undefined
+      : ((await entry.query.query(undefined, context, inputs)) as ExecutionResult);
+    // No `data` at all: graphql-jit refused the variables.
+    if (!result || !("data" in result)) {
+      const variables = getVariableValues(schema, operation.variableDefinitions ?? [], inputs ?? {}, { maxErrors: 50 });
+      if (variables.errors) return { errors: variables.errors };
+      result = (await entry.query.query(undefined, context, variables.coerced)) as ExecutionResult;
+    }
     return result.errors?.some((e) => !e.extensions)
       ? { ...result, errors: result.errors.map(asGraphQLError) }
       : result;
@@ -96,3 +111,15 @@ function asGraphQLError(e: GraphQLError): GraphQLError {
   if (e.locations) (error as { locations: GraphQLError["locations"] }).locations = e.locations;
   return error;
 }
+
+interface Compiled {
+  query: CompiledQuery;
+  /** Whether graphql-js must coerce the variables first (see `compiledExecution`). */
+  coerceFirst: boolean;
+}
+
+const hasInputObjectVariable = (schema: GraphQLSchema, operation: OperationDefinitionNode) =>
+  (operation.variableDefinitions ?? []).some((v) => {
+    const type = typeFromAST(schema, v.type);
+    return !type || isInputObjectType(getNamedType(type));
+  });
