@@ -4,17 +4,34 @@ import { TYPE, type AssessmentRow, type OpinionRow, stateOfOpinion, stateOfRow }
 import { Assessment, Evidence, Opinion } from "./assessments.type";
 import type { AssessmentState, OpinionState } from "./state";
 
-/** An assessment as it stands now, or (`state` and `revisionNumber` of a past revision) as it stood. */
-export function toAssessment(
-  r: AssessmentRow,
-  past?: {
-    state: AssessmentState;
-    revisionNumber: number;
-    asOf: Date;
-    history?: { count: number; firstAt: Date; lastAt: Date };
-  },
-): Assessment {
-  const state = past?.state ?? stateOfRow(r);
+/** The columns of an assessment row that stay the same through its revisions. */
+export type AssessmentIdentityRow = Pick<
+  AssessmentRow,
+  | "id"
+  | "ownerOrgId"
+  | "subjectIncidentId"
+  | "subjectActorId"
+  | "subjectKind"
+  | "subjectName"
+  | "subjectStixId"
+  | "stixId"
+>;
+
+interface PastRevision {
+  state: AssessmentState;
+  revisionNumber: number;
+  asOf: Date;
+  history?: { count: number; firstAt: Date; lastAt: Date };
+}
+
+/**
+ * An assessment as it stands now (its whole row), or as it stood (`past`: the state and number of
+ * a past revision, and only the row's columns that never change).
+ */
+export function toAssessment(r: AssessmentRow): Assessment;
+export function toAssessment(r: AssessmentIdentityRow, past: PastRevision): Assessment;
+export function toAssessment(r: AssessmentIdentityRow | AssessmentRow, past?: PastRevision): Assessment {
+  const state = past?.state ?? stateOfRow(r as AssessmentRow);
   return Object.assign(new Assessment(), {
     id: toGlobalId(TYPE.Assessment, r.id),
     dbId: r.id,
@@ -22,7 +39,7 @@ export function toAssessment(
     subjectIncidentDbId: r.subjectIncidentId,
     subjectActorDbId: r.subjectActorId,
     state,
-    revisionNumber: past?.revisionNumber ?? r.revision,
+    revisionNumber: past?.revisionNumber ?? (r as AssessmentRow).revision,
     history: past?.history ?? null,
     subjectKind: r.subjectKind,
     campaignName: r.subjectName,

@@ -581,8 +581,23 @@ const asOfStatements = {
     const history = sql`from ${assessmentRevisions} ${sql.identifier("seen_revision")} where ${seen.assessmentId} = ${assessments.id} and ${seen.number} <= ${assessmentRevisions.number} and ${visibleTo(viewer, seen)}`;
     return db
       .select({
-        assessment: assessments,
-        revision: assessmentRevisions,
+        // Only what an as-of answer reads: the columns that never change, and the revision's
+        // state, number and time (drizzle maps each selected value, ~6 % of the read's CPU).
+        assessment: {
+          id: assessments.id,
+          ownerOrgId: assessments.ownerOrgId,
+          subjectIncidentId: assessments.subjectIncidentId,
+          subjectActorId: assessments.subjectActorId,
+          subjectKind: assessments.subjectKind,
+          subjectName: assessments.subjectName,
+          subjectStixId: assessments.subjectStixId,
+          stixId: assessments.stixId,
+        },
+        revision: {
+          number: assessmentRevisions.number,
+          state: assessmentRevisions.state,
+          recordedAt: assessmentRevisions.recordedAt,
+        },
         actor: asOfActor,
         owner: organizations,
         visibleRevisions: sql<number>`(select count(*)::int ${history})`.mapWith(Number),
