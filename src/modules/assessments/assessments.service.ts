@@ -578,7 +578,21 @@ const seen = alias(assessmentRevisions, "seen_revision");
 /** The as-of reads, prepared once per viewer (see `perViewer`); the id and the time are parameters. */
 const asOfStatements = {
   assessment: perViewer((db: Db, viewer: ViewerIdentity) => {
-    const history = sql`from ${assessmentRevisions} ${sql.identifier("seen_revision")} where ${seen.assessmentId} = ${assessments.id} and ${seen.number} <= ${assessmentRevisions.number} and ${visibleTo(viewer, seen)}`;
+    // The viewer's history up to the revision in force: its length and first time, in one pass.
+    const history = db
+      .select({
+        count: sql<number>`count(*)::int`.mapWith(Number).as("visible_revisions"),
+        firstAt: sql<Date>`min(${seen.recordedAt})`.mapWith(assessmentRevisions.recordedAt).as("first_visible_at"),
+      })
+      .from(seen)
+      .where(
+        and(
+          eq(seen.assessmentId, assessments.id),
+          sql`${seen.number} <= ${assessmentRevisions.number}`,
+          visibleTo(viewer, seen),
+        ),
+      )
+      .as("seen_history");
     return db
       .select({
         // Only what an as-of answer reads: the columns that never change, and the revision's
@@ -600,8 +614,8 @@ const asOfStatements = {
         },
         actor: asOfActor,
         owner: organizations,
-        visibleRevisions: sql<number>`(select count(*)::int ${history})`.mapWith(Number),
-        firstVisibleAt: sql<Date>`(select min(${seen.recordedAt}) ${history})`.mapWith(assessmentRevisions.recordedAt),
+        visibleRevisions: history.count,
+        firstVisibleAt: history.firstAt,
       })
       .from(assessments)
       .innerJoin(
@@ -613,6 +627,7 @@ const asOfStatements = {
         asOfActor,
         and(eq(asOfActor.id, sql`(${assessmentRevisions.state} ->> 'actorId')::uuid`), visibleTo(viewer, asOfActor)),
       )
+      .crossJoinLateral(history)
       .where(
         and(
           eq(assessments.id, sql.placeholder("id")),
