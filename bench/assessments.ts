@@ -16,21 +16,19 @@ import {
 import {
   adminUrlFromEnv,
   argv,
-  autocannon,
   createBenchDatabase,
-  describeFailures,
-  failuresOf,
   flag,
   fmt,
   listOption,
   listen,
   machineInfo,
-  median,
+  measureRounds,
+  mediansOf,
   option,
   out,
   pct,
+  perRoundRatios,
   positive,
-  postgresCpu,
   printHeader,
   ratio3,
   readBody,
@@ -38,8 +36,7 @@ import {
   serveHub,
   startChild,
   table,
-  type AutocannonResult,
-  type Child,
+  type LoadSet,
   type Served,
 } from "./common";
 import type { AccessViewer } from "../src/modules/access/tlp";
@@ -166,27 +163,6 @@ async function serveBare(): Promise<Served> {
 
 const SELF = fileURLToPath(import.meta.url);
 
-interface RequestSet {
-  bodies: string[];
-  /** The canonical form of the answer each body must get (see `canonical`). */
-  expected: string[];
-  connections: number;
-}
-
-interface Run {
-  target: Target;
-  shape: Shape;
-  round: number;
-  rps: number;
-  p50: number;
-  p99: number;
-  failures: number;
-  detail: string;
-  cpuPerReq: number;
-  pgCpuPerReq: number | undefined;
-  bytesPerReq: number;
-}
-
 /** An answer reduced to what must agree: its data (keys sorted) and its errors' codes. */
 function canonical(body: unknown): string {
   const b = (body ?? {}) as { data?: unknown; errors?: { extensions?: { code?: unknown } }[] };
@@ -217,60 +193,6 @@ function random(seed: number) {
     x >>>= 0;
     return x / 2 ** 32;
   };
-}
-
-async function checkAll(url: string, headers: Record<string, string>, set: RequestSet, label: string) {
-  const texts: string[] = new Array<string>(set.bodies.length);
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < set.bodies.length; i = next++) {
-      const res = await fetch(`${url}/graphql`, { method: "POST", headers, body: set.bodies[i] });
-      const text = await res.text();
-      let got: string;
-      try {
-        got = canonical(JSON.parse(text));
-      } catch {
-        got = "(not JSON)";
-      }
-      if (res.status !== 200 || got !== set.expected[i])
-        throw new Error(
-          `${label} answered ${res.status} ${text.slice(0, 400)}; expected ${set.expected[i]?.slice(0, 400)}`,
-        );
-      texts[i] = text;
-    }
-  };
-  await Promise.all(Array.from({ length: 4 }, worker));
-  return texts;
-}
-
-async function runLoad(
-  url: string,
-  headers: Record<string, string>,
-  set: RequestSet,
-  texts: string[],
-  seconds: number,
-): Promise<AutocannonResult & { bytes: number }> {
-  let mismatches = 0;
-  let bytes = 0;
-  const result = await autocannon({
-    url: `${url}/graphql`,
-    method: "POST",
-    headers,
-    requests: set.bodies.map((body, i) => ({
-      method: "POST",
-      path: "/graphql",
-      headers,
-      body,
-      onResponse: (status: number, resBody: string) => {
-        bytes += resBody.length;
-        if (status === 200 && resBody !== texts[i]) mismatches++;
-      },
-    })),
-    connections: set.connections,
-    duration: seconds,
-  });
-  result.mismatches += mismatches;
-  return Object.assign(result, { bytes });
 }
 
 interface Bodies {
@@ -314,7 +236,7 @@ async function makeBodies(sql: postgres.Sql, opts: Options): Promise<Bodies> {
 }
 
 interface Checked {
-  sets: Record<Shape, RequestSet>;
+  sets: Record<Shape, LoadSet>;
   /** Statements per point read, and per page of each size (1, 10, the full size) after the same cursor. */
   statements: { point: number[]; pages: [number, number][] };
   notFound: number;
@@ -390,14 +312,14 @@ async function checkAgreement(
       };
       await Promise.all(Array.from({ length: workers }, worker));
     };
-    const point: RequestSet = { bodies: [], expected: [], connections: opts.connections };
+    const point: LoadSet = { bodies: [], expected: [], reduce: canonical, connections: opts.connections };
     await inTurn(bodies.point, 4, async (p, i) => {
       const hub = await ask(p.body);
       point.bodies[i] = p.body;
       point.expected[i] = compare("assessment(asOf)", p.body, hub.answer, await bare.point(p.vars));
     });
     const notFound = point.expected.filter((e) => e.includes('"NOT_FOUND"')).length;
-    const page: RequestSet = { bodies: [], expected: [], connections: opts.pageConnections };
+    const page: LoadSet = { bodies: [], expected: [], reduce: canonical, connections: opts.pageConnections };
     let pageBytes = 0;
     await inTurn(bodies.page, 2, async (p, i) => {
       const hub = await ask(p.body);
@@ -525,90 +447,33 @@ async function main() {
     out();
 
     const headers = { "content-type": "application/json", authorization: `Bearer ${token}` };
-    const runs: Run[] = [];
-    for (let round = 1; round <= opts.rounds; round++) {
-      const order = round % 2 ? opts.targets : [...opts.targets].reverse();
-      for (const target of order) {
-        const server: Child = await startChild(
+    const runs = await measureRounds({
+      rounds: opts.rounds,
+      targets: opts.targets,
+      shapes: opts.shapes,
+      warmup: opts.warmup,
+      duration: opts.duration,
+      headers,
+      sets,
+      label: LABEL,
+      shapeLabel: SHAPE_LABEL,
+      start: (target) =>
+        startChild(
           SELF,
           ["--serve", target],
           LABEL[target],
           { BENCH_CHILD_DATABASE_URL: bench.url, BENCH_CHILD_VIEWER: JSON.stringify(viewer) },
           opts.profileDir ? `${opts.profileDir}/${target}` : undefined,
-        );
-        try {
-          for (const shape of opts.shapes) {
-            const set = sets[shape];
-            const texts = await checkAll(server.url, headers, set, `${LABEL[target]} ${SHAPE_LABEL[shape]}`);
-            const warm = await runLoad(server.url, headers, set, texts, opts.warmup);
-            const cpu0 = await server.cpu();
-            const pg0 = postgresCpu();
-            const res = await runLoad(server.url, headers, set, texts, opts.duration);
-            const pg1 = postgresCpu();
-            const n = Math.max(1, res.requests.total);
-            const failures = failuresOf(warm) + failuresOf(res);
-            const run: Run = {
-              target,
-              shape,
-              round,
-              rps: res.requests.total / res.duration,
-              p50: res.latency.p50,
-              p99: res.latency.p99,
-              failures,
-              detail: [describeFailures(warm) && `warm-up: ${describeFailures(warm)}`, describeFailures(res)]
-                .filter(Boolean)
-                .join("; "),
-              cpuPerReq: ((await server.cpu()) - cpu0) / n,
-              pgCpuPerReq: pg0 === undefined || pg1 === undefined ? undefined : (pg1 - pg0) / n,
-              bytesPerReq: res.bytes / n,
-            };
-            if (failures) failed = true;
-            runs.push(run);
-            out(
-              `round ${round}  ${SHAPE_LABEL[shape].padEnd(17)} ${LABEL[target].padEnd(21)} ${fmt(run.rps).padStart(7)} req/s  ` +
-                `p50 ${run.p50} ms  p99 ${run.p99} ms  server cpu ${fmt(run.cpuPerReq)} µs/req` +
-                (run.pgCpuPerReq === undefined ? "" : `  postgres cpu ${fmt(run.pgCpuPerReq)} µs/req`) +
-                (failures ? `  FAILED: ${run.detail}` : ""),
-            );
-          }
-        } finally {
-          await server.stop();
-        }
-      }
-    }
-
-    const summary = opts.shapes.flatMap((shape) =>
-      opts.targets.map((target) => {
-        const mine = runs.filter((r) => r.target === target && r.shape === shape);
-        const pg = mine.flatMap((r) => (r.pgCpuPerReq === undefined ? [] : [r.pgCpuPerReq]));
-        return {
-          target,
-          shape,
-          rps: median(mine.map((r) => r.rps)),
-          p50: median(mine.map((r) => r.p50)),
-          p99: median(mine.map((r) => r.p99)),
-          cpuPerReq: median(mine.map((r) => r.cpuPerReq)),
-          pgCpuPerReq: pg.length ? median(pg) : undefined,
-          failures: mine.reduce((k, r) => k + r.failures, 0),
-        };
-      }),
-    );
+        ),
+    });
+    if (runs.some((r) => r.failures)) failed = true;
+    const summary = mediansOf(runs, opts.targets, opts.shapes);
     const rpsOf = (t: Target, s: Shape) => summary.find((x) => x.target === t && x.shape === s)?.rps;
     const vsBare = (s: Shape) => {
       const h = rpsOf("hub", s);
       const b = rpsOf("bare", s);
       return h !== undefined && b ? h / b : undefined;
     };
-    const perRound = (s: Shape) => {
-      const rs: string[] = [];
-      for (let round = 1; round <= opts.rounds; round++) {
-        const h = runs.find((r) => r.target === "hub" && r.shape === s && r.round === round);
-        const b = runs.find((r) => r.target === "bare" && r.shape === s && r.round === round);
-        if (h && b) rs.push(pct(h.rps / b.rps));
-      }
-      return rs.length > 1 ? `   (per round: ${rs.join(", ")})` : "";
-    };
-
     out();
     out(`## Medians over ${opts.rounds} round(s)`);
     table(
@@ -628,7 +493,9 @@ async function main() {
     out();
     if (opts.targets.includes("hub"))
       for (const s of opts.shapes)
-        out(`hub / bare, ${SHAPE_LABEL[s].padEnd(17)} ${pct(vsBare(s))}${perRound(s)}   goal: >= 50 %`);
+        out(
+          `hub / bare, ${SHAPE_LABEL[s].padEnd(17)} ${pct(vsBare(s))}${perRoundRatios(runs, "hub", "bare", s)}   goal: >= 50 %`,
+        );
     out(`hub SQL statements per page: ${pageLine}   goal: independent of the page size`);
     out(
       "server µs/req: CPU time of the server process alone during the measured run; postgres µs/req: CPU time of " +

@@ -324,6 +324,197 @@ export function describeFailures(r: AutocannonResult): string {
 }
 
 // ---------------------------------------------------------------------------------------------
+// rounds of GraphQL load against servers in children (bench/lookup.ts, bench/assessments.ts)
+
+/** What one shape sends to `/graphql`, and the answer each body must get. */
+export interface LoadSet {
+  bodies: string[];
+  /** Answer i reduced by `reduce` must be `expected[i]`. */
+  expected: string[];
+  reduce: (answer: unknown) => string;
+  connections: number;
+}
+
+/**
+ * Sends each body once (a few at a time) and checks that it answers 200 with the expected answer.
+ * Returns each answer's exact text: every answer under load must be that text, byte for byte.
+ */
+async function checkBodies(url: string, headers: Record<string, string>, set: LoadSet, label: string) {
+  const texts: string[] = new Array<string>(set.bodies.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < set.bodies.length; i = next++) {
+      const res = await fetch(`${url}/graphql`, { method: "POST", headers, body: set.bodies[i] });
+      const text = await res.text();
+      let got: string;
+      try {
+        got = set.reduce(JSON.parse(text));
+      } catch {
+        got = "(not JSON)";
+      }
+      if (res.status !== 200 || got !== set.expected[i])
+        throw new Error(
+          `${label} answered ${res.status} ${text.slice(0, 400)}; expected ${set.expected[i]?.slice(0, 400)}`,
+        );
+      texts[i] = text;
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+  return texts;
+}
+
+/** autocannon cycling every body on each connection; an answer other than its checked text is a mismatch. */
+async function loadBodies(
+  url: string,
+  headers: Record<string, string>,
+  set: LoadSet,
+  texts: string[],
+  seconds: number,
+): Promise<AutocannonResult & { bytes: number }> {
+  let mismatches = 0;
+  let bytes = 0;
+  const result = await autocannon({
+    url: `${url}/graphql`,
+    method: "POST",
+    headers,
+    requests: set.bodies.map((body, i) => ({
+      method: "POST",
+      path: "/graphql",
+      headers,
+      body,
+      onResponse: (status: number, resBody: string) => {
+        bytes += resBody.length;
+        if (status === 200 && resBody !== texts[i]) mismatches++;
+      },
+    })),
+    connections: set.connections,
+    duration: seconds,
+  });
+  result.mismatches += mismatches;
+  return Object.assign(result, { bytes });
+}
+
+/** One target's measured run of one shape in one round. */
+export interface Measured<T extends string, S extends string> {
+  target: T;
+  shape: S;
+  round: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  failures: number;
+  detail: string;
+  /** CPU time per request of the server process and of PostgreSQL (all its processes), in µs. */
+  cpuPerReq: number;
+  pgCpuPerReq: number | undefined;
+  bytesPerReq: number;
+}
+
+/**
+ * `rounds` rounds; each starts every target in a fresh child (the order alternating between rounds)
+ * and, per shape, checks every body once, warms up, then measures. Prints a line per measured run.
+ */
+export async function measureRounds<T extends string, S extends string>(o: {
+  rounds: number;
+  targets: readonly T[];
+  shapes: readonly S[];
+  warmup: number;
+  duration: number;
+  headers: Record<string, string>;
+  sets: Record<S, LoadSet>;
+  start: (target: T) => Promise<Child>;
+  label: Record<T, string>;
+  shapeLabel: Record<S, string>;
+}): Promise<Measured<T, S>[]> {
+  const runs: Measured<T, S>[] = [];
+  for (let round = 1; round <= o.rounds; round++) {
+    const order = round % 2 ? o.targets : [...o.targets].reverse();
+    for (const target of order) {
+      const server = await o.start(target);
+      try {
+        for (const shape of o.shapes) {
+          const set = o.sets[shape];
+          const texts = await checkBodies(server.url, o.headers, set, `${o.label[target]} ${o.shapeLabel[shape]}`);
+          const warm = await loadBodies(server.url, o.headers, set, texts, o.warmup);
+          const cpu0 = await server.cpu();
+          const pg0 = postgresCpu();
+          const res = await loadBodies(server.url, o.headers, set, texts, o.duration);
+          const pg1 = postgresCpu();
+          const n = Math.max(1, res.requests.total);
+          const failures = failuresOf(warm) + failuresOf(res);
+          const run: Measured<T, S> = {
+            target,
+            shape,
+            round,
+            rps: res.requests.total / res.duration,
+            p50: res.latency.p50,
+            p99: res.latency.p99,
+            failures,
+            detail: [describeFailures(warm) && `warm-up: ${describeFailures(warm)}`, describeFailures(res)]
+              .filter(Boolean)
+              .join("; "),
+            cpuPerReq: ((await server.cpu()) - cpu0) / n,
+            pgCpuPerReq: pg0 === undefined || pg1 === undefined ? undefined : (pg1 - pg0) / n,
+            bytesPerReq: res.bytes / n,
+          };
+          runs.push(run);
+          out(
+            `round ${round}  ${o.shapeLabel[shape].padEnd(17)} ${o.label[target].padEnd(21)} ${fmt(run.rps).padStart(7)} req/s  ` +
+              `p50 ${run.p50} ms  p99 ${run.p99} ms  server cpu ${fmt(run.cpuPerReq)} µs/req` +
+              (run.pgCpuPerReq === undefined ? "" : `  postgres cpu ${fmt(run.pgCpuPerReq)} µs/req`) +
+              (failures ? `  FAILED: ${run.detail}` : ""),
+          );
+        }
+      } finally {
+        await server.stop();
+      }
+    }
+  }
+  return runs;
+}
+
+/** Per shape and target, the medians of the measured runs (failures summed). */
+export function mediansOf<T extends string, S extends string>(
+  runs: readonly Measured<T, S>[],
+  targets: readonly T[],
+  shapes: readonly S[],
+) {
+  return shapes.flatMap((shape) =>
+    targets.map((target) => {
+      const mine = runs.filter((r) => r.target === target && r.shape === shape);
+      const pg = mine.flatMap((r) => (r.pgCpuPerReq === undefined ? [] : [r.pgCpuPerReq]));
+      return {
+        target,
+        shape,
+        rps: median(mine.map((r) => r.rps)),
+        p50: median(mine.map((r) => r.p50)),
+        p99: median(mine.map((r) => r.p99)),
+        cpuPerReq: median(mine.map((r) => r.cpuPerReq)),
+        pgCpuPerReq: pg.length ? median(pg) : undefined,
+        failures: mine.reduce((k, r) => k + r.failures, 0),
+      };
+    }),
+  );
+}
+
+/** `target` against `base` round by round (neighbouring measurements): the spread is the run's noise. */
+export function perRoundRatios<T extends string, S extends string>(
+  runs: readonly Measured<T, S>[],
+  target: T,
+  base: T,
+  shape: S,
+): string {
+  const rs: string[] = [];
+  const rounds = Math.max(0, ...runs.map((r) => r.round));
+  for (let round = 1; round <= rounds; round++) {
+    const x = runs.find((r) => r.target === target && r.shape === shape && r.round === round);
+    const b = runs.find((r) => r.target === base && r.shape === shape && r.round === round);
+    if (x && b) rs.push(pct(x.rps / b.rps));
+  }
+  return rs.length > 1 ? `   (per round: ${rs.join(", ")})` : "";
+}
+
+// ---------------------------------------------------------------------------------------------
 // processes (Linux /proc; elsewhere these answer undefined)
 
 const TICK_US = 1_000_000 / 100; // USER_HZ is 100 on every Linux this runs on

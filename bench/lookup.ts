@@ -7,21 +7,19 @@ import postgres from "postgres";
 import {
   adminUrlFromEnv,
   argv,
-  autocannon,
   createBenchDatabase,
-  describeFailures,
-  failuresOf,
   flag,
   fmt,
   listOption,
   listen,
   machineInfo,
-  median,
+  measureRounds,
+  mediansOf,
   option,
   out,
   pct,
+  perRoundRatios,
   positive,
-  postgresCpu,
   printHeader,
   ratio3,
   readBody,
@@ -29,8 +27,7 @@ import {
   serveHub,
   startChild,
   table,
-  type AutocannonResult,
-  type Child,
+  type LoadSet,
   type Served,
 } from "./common";
 import {
@@ -287,28 +284,13 @@ async function serveBare(mode: Exclude<Target, "hub">): Promise<Served> {
 
 const SELF = fileURLToPath(import.meta.url);
 
-interface RequestSet {
-  bodies: string[];
-  /** The `data` each body must answer. */
-  expected: unknown[];
-  connections: number;
-  /** Values looked up per request. */
+/** A shape's bodies, their expected `data` (as JSON), and how many values each looks up. */
+interface RequestSet extends LoadSet {
   valuesPerRequest: number;
 }
 
-interface Run {
-  target: Target;
-  shape: Shape;
-  round: number;
-  rps: number;
-  p50: number;
-  p99: number;
-  failures: number;
-  detail: string;
-  /** CPU time per request of the server process and of PostgreSQL (all its processes), in µs. */
-  cpuPerReq: number;
-  pgCpuPerReq: number | undefined;
-}
+/** An answer as it is compared with the expected one: its `data`, as JSON. */
+const dataOf = (answer: unknown) => JSON.stringify((answer as { data?: unknown } | null)?.data);
 
 /** A deterministic shuffle of [0, n) picks (no two alike while n allows). */
 function picks(n: number, howMany: number, seed: number): number[] {
@@ -327,60 +309,6 @@ function picks(n: number, howMany: number, seed: number): number[] {
     out.push(i);
   }
   return out;
-}
-
-/** Sends each body once and checks its data; returns the exact text every later answer must have. */
-async function checkAll(url: string, headers: Record<string, string>, set: RequestSet, label: string) {
-  const texts: string[] = new Array<string>(set.bodies.length);
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < set.bodies.length; i = next++) {
-      const res = await fetch(`${url}/graphql`, { method: "POST", headers, body: set.bodies[i] });
-      const text = await res.text();
-      let data: unknown;
-      try {
-        data = (JSON.parse(text) as { data?: unknown }).data;
-      } catch {
-        data = undefined;
-      }
-      if (res.status !== 200 || JSON.stringify(data) !== JSON.stringify(set.expected[i]))
-        throw new Error(
-          `${label} answered ${res.status} ${text.slice(0, 300)}; expected data ${JSON.stringify(set.expected[i]).slice(0, 300)}`,
-        );
-      texts[i] = text;
-    }
-  };
-  await Promise.all(Array.from({ length: 8 }, worker));
-  return texts;
-}
-
-async function runLoad(
-  url: string,
-  headers: Record<string, string>,
-  set: RequestSet,
-  texts: string[],
-  seconds: number,
-): Promise<AutocannonResult> {
-  let mismatches = 0;
-  const result = await autocannon({
-    url: `${url}/graphql`,
-    method: "POST",
-    headers,
-    // Each connection cycles through every body; each answer is compared with the checked one.
-    requests: set.bodies.map((body, i) => ({
-      method: "POST",
-      path: "/graphql",
-      headers,
-      body,
-      onResponse: (status: number, resBody: string) => {
-        if (status === 200 && resBody !== texts[i]) mismatches++;
-      },
-    })),
-    connections: set.connections,
-    duration: seconds,
-  });
-  result.mismatches += mismatches;
-  return result;
 }
 
 async function main() {
@@ -457,11 +385,18 @@ async function main() {
     const sets: Record<Shape, RequestSet> = {
       point: {
         bodies: pointGs.map((g) => JSON.stringify({ query: POINT_QUERY, variables: { v: g.value } })),
-        expected: pointGs.map((g) => ({ indicator: pointExpect(g) })),
+        expected: pointGs.map((g) => JSON.stringify({ indicator: pointExpect(g) })),
+        reduce: dataOf,
         connections: opts.connections,
         valuesPerRequest: 1,
       },
-      batch: { bodies: [], expected: [], connections: opts.batchConnections, valuesPerRequest: opts.batchSize },
+      batch: {
+        bodies: [],
+        expected: [],
+        reduce: dataOf,
+        connections: opts.batchConnections,
+        valuesPerRequest: opts.batchSize,
+      },
     };
     const known = Math.ceil(opts.batchSize / 2);
     for (let b = 0; b < opts.batchBodies; b++) {
@@ -477,9 +412,11 @@ async function main() {
       const mixed = order.map((i) => gs[i] as GeneratedIndicator);
       const expect = await expectedOf(mixed);
       sets.batch.bodies.push(JSON.stringify({ query: BATCH_QUERY, variables: { values: mixed.map((g) => g.value) } }));
-      sets.batch.expected.push({
-        lookupIndicators: mixed.map((g) => ({ input: g.value, error: null, indicator: expect(g) })),
-      });
+      sets.batch.expected.push(
+        JSON.stringify({
+          lookupIndicators: mixed.map((g) => ({ input: g.value, error: null, indicator: expect(g) })),
+        }),
+      );
     }
 
     const [pgSettings] = await db<{ sb: string }[]>`select current_setting('shared_buffers') as sb`;
@@ -513,90 +450,33 @@ async function main() {
 
     const headers = { "content-type": "application/json", authorization: `Bearer ${token}` };
     const viewer: BareViewer = { organizationId: reader.id, organizationKind: reader.kind, groupIds: [] };
-    const runs: Run[] = [];
-    for (let round = 1; round <= opts.rounds; round++) {
-      const order = round % 2 ? opts.targets : [...opts.targets].reverse();
-      for (const target of order) {
-        const server: Child = await startChild(
+    const runs = await measureRounds({
+      rounds: opts.rounds,
+      targets: opts.targets,
+      shapes: opts.shapes,
+      warmup: opts.warmup,
+      duration: opts.duration,
+      headers,
+      sets,
+      label: LABEL,
+      shapeLabel: SHAPE_LABEL,
+      start: (target) =>
+        startChild(
           SELF,
           ["--serve", target],
           LABEL[target],
           { BENCH_CHILD_DATABASE_URL: bench.url, BENCH_CHILD_VIEWER: JSON.stringify(viewer) },
           opts.profileDir ? `${opts.profileDir}/${target}` : undefined,
-        );
-        try {
-          for (const shape of opts.shapes) {
-            const set = sets[shape];
-            const texts = await checkAll(server.url, headers, set, `${LABEL[target]} ${SHAPE_LABEL[shape]}`);
-            const warm = await runLoad(server.url, headers, set, texts, opts.warmup);
-            const cpu0 = await server.cpu();
-            const pg0 = postgresCpu();
-            const res = await runLoad(server.url, headers, set, texts, opts.duration);
-            const pg1 = postgresCpu();
-            const n = Math.max(1, res.requests.total);
-            const failures = failuresOf(warm) + failuresOf(res);
-            const run: Run = {
-              target,
-              shape,
-              round,
-              rps: res.requests.total / res.duration,
-              p50: res.latency.p50,
-              p99: res.latency.p99,
-              failures,
-              detail: [describeFailures(warm) && `warm-up: ${describeFailures(warm)}`, describeFailures(res)]
-                .filter(Boolean)
-                .join("; "),
-              cpuPerReq: ((await server.cpu()) - cpu0) / n,
-              pgCpuPerReq: pg0 === undefined || pg1 === undefined ? undefined : (pg1 - pg0) / n,
-            };
-            if (failures) failed = true;
-            runs.push(run);
-            out(
-              `round ${round}  ${SHAPE_LABEL[shape].padEnd(17)} ${LABEL[target].padEnd(21)} ${fmt(run.rps).padStart(7)} req/s  ` +
-                `p50 ${run.p50} ms  p99 ${run.p99} ms  server cpu ${fmt(run.cpuPerReq)} µs/req` +
-                (run.pgCpuPerReq === undefined ? "" : `  postgres cpu ${fmt(run.pgCpuPerReq)} µs/req`) +
-                (failures ? `  FAILED: ${run.detail}` : ""),
-            );
-          }
-        } finally {
-          await server.stop();
-        }
-      }
-    }
-
-    const summary = opts.shapes.flatMap((shape) =>
-      opts.targets.map((target) => {
-        const mine = runs.filter((r) => r.target === target && r.shape === shape);
-        const pg = mine.flatMap((r) => (r.pgCpuPerReq === undefined ? [] : [r.pgCpuPerReq]));
-        return {
-          target,
-          shape,
-          rps: median(mine.map((r) => r.rps)),
-          p50: median(mine.map((r) => r.p50)),
-          p99: median(mine.map((r) => r.p99)),
-          cpuPerReq: median(mine.map((r) => r.cpuPerReq)),
-          pgCpuPerReq: pg.length ? median(pg) : undefined,
-          failures: mine.reduce((n, r) => n + r.failures, 0),
-        };
-      }),
-    );
+        ),
+    });
+    if (runs.some((r) => r.failures)) failed = true;
+    const summary = mediansOf(runs, opts.targets, opts.shapes);
     const rpsOf = (t: Target, s: Shape) => summary.find((x) => x.target === t && x.shape === s)?.rps;
     const vsBare = (t: Target, s: Shape) => {
       const x = rpsOf(t, s);
       const b = rpsOf("bare", s);
       return x !== undefined && b ? x / b : undefined;
     };
-    // The same ratio round by round (neighbouring measurements): its spread shows the noise.
-    const perRound = (t: Target, s: Shape) => {
-      const rs: string[] = [];
-      for (let round = 1; round <= opts.rounds; round++) {
-        const x = runs.find((r) => r.target === t && r.shape === s && r.round === round);
-        const b = runs.find((r) => r.target === "bare" && r.shape === s && r.round === round);
-        if (x && b) rs.push(pct(x.rps / b.rps));
-      }
-      return rs.length > 1 ? `   (per round: ${rs.join(", ")})` : "";
-    };
-
     out();
     out(`## Medians over ${opts.rounds} round(s)`);
     table(
@@ -628,10 +508,12 @@ async function main() {
     out();
     for (const s of opts.shapes) {
       if (opts.targets.includes("hub"))
-        out(`hub / bare, ${SHAPE_LABEL[s].padEnd(17)} ${pct(vsBare("hub", s))}${perRound("hub", s)}   goal: >= 50 %`);
+        out(
+          `hub / bare, ${SHAPE_LABEL[s].padEnd(17)} ${pct(vsBare("hub", s))}${perRoundRatios(runs, "hub", "bare", s)}   goal: >= 50 %`,
+        );
       for (const t of ["bare-drizzle", "bare-lookup"] as const)
         if (opts.targets.includes(t))
-          out(`${LABEL[t]} / bare, ${SHAPE_LABEL[s]}: ${pct(vsBare(t, s))}${perRound(t, s)}`);
+          out(`${LABEL[t]} / bare, ${SHAPE_LABEL[s]}: ${pct(vsBare(t, s))}${perRoundRatios(runs, t, "bare", s)}`);
     }
     out(
       "server µs/req: CPU time of the server process alone during the measured run; postgres µs/req: CPU time of " +
