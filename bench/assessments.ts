@@ -34,7 +34,6 @@ import {
   readBody,
   runChild,
   serveHub,
-  startChild,
   table,
   type LoadSet,
   type Served,
@@ -448,23 +447,13 @@ async function main() {
 
     const headers = { "content-type": "application/json", authorization: `Bearer ${token}` };
     const runs = await measureRounds({
-      rounds: opts.rounds,
-      targets: opts.targets,
-      shapes: opts.shapes,
-      warmup: opts.warmup,
-      duration: opts.duration,
+      ...opts,
+      script: SELF,
+      childEnv: { BENCH_CHILD_DATABASE_URL: bench.url, BENCH_CHILD_VIEWER: JSON.stringify(viewer) },
       headers,
       sets,
       label: LABEL,
       shapeLabel: SHAPE_LABEL,
-      start: (target) =>
-        startChild(
-          SELF,
-          ["--serve", target],
-          LABEL[target],
-          { BENCH_CHILD_DATABASE_URL: bench.url, BENCH_CHILD_VIEWER: JSON.stringify(viewer) },
-          opts.profileDir ? `${opts.profileDir}/${target}` : undefined,
-        ),
     });
     if (runs.some((r) => r.failures)) failed = true;
     const summary = mediansOf(runs, opts.targets, opts.shapes);

@@ -411,8 +411,9 @@ export interface Measured<T extends string, S extends string> {
 }
 
 /**
- * `rounds` rounds; each starts every target in a fresh child (the order alternating between rounds)
- * and, per shape, checks every body once, warms up, then measures. Prints a line per measured run.
+ * `rounds` rounds; each starts every target in a fresh child (`script --serve <target>` with
+ * `childEnv`, the order alternating between rounds) and, per shape, checks every body once, warms
+ * up, then measures. Prints a line per measured run.
  */
 export async function measureRounds<T extends string, S extends string>(o: {
   rounds: number;
@@ -420,9 +421,11 @@ export async function measureRounds<T extends string, S extends string>(o: {
   shapes: readonly S[];
   warmup: number;
   duration: number;
+  profileDir: string | undefined;
+  script: string;
+  childEnv: Record<string, string>;
   headers: Record<string, string>;
   sets: Record<S, LoadSet>;
-  start: (target: T) => Promise<Child>;
   label: Record<T, string>;
   shapeLabel: Record<S, string>;
 }): Promise<Measured<T, S>[]> {
@@ -430,7 +433,13 @@ export async function measureRounds<T extends string, S extends string>(o: {
   for (let round = 1; round <= o.rounds; round++) {
     const order = round % 2 ? o.targets : [...o.targets].reverse();
     for (const target of order) {
-      const server = await o.start(target);
+      const server = await startChild(
+        o.script,
+        ["--serve", target],
+        o.label[target],
+        o.childEnv,
+        o.profileDir ? `${o.profileDir}/${target}` : undefined,
+      );
       try {
         for (const shape of o.shapes) {
           const set = o.sets[shape];
