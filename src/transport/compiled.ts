@@ -79,9 +79,7 @@ export function compiledExecution(schema: GraphQLSchema): Gateway {
       if (variables.errors) return { errors: variables.errors };
       result = (await entry.query.query(undefined, context, variables.coerced)) as ExecutionResult;
     }
-    return result.errors?.some((e) => !e.extensions)
-      ? { ...result, errors: result.errors.map(asGraphQLError) }
-      : result;
+    return result.errors ? { ...result, errors: result.errors.map(asGraphQLError) } : result;
   };
 
   return {
