@@ -18,6 +18,7 @@ import { toGlobalId } from "../src/shared/ids";
 import { eq } from "drizzle-orm";
 import {
   createEmptyPostgresDatabase,
+  createTestDatabase,
   gql,
   startHub,
   TARGET,
@@ -661,6 +662,41 @@ describe("a subscriber that stops reading", () => {
     const expected = [...bulk, ...after].map((b) => b.value);
     await resumed.until((r) => r.events.length >= expected.length - events.length, "the rest");
     expect([...events, ...resumed.events].map((e) => e.indicator?.value)).toEqual(expected);
+  });
+});
+
+describe("a subscription without a cursor", () => {
+  it("starts after everything committed before it, even what the hub has not read yet", async () => {
+    const tdb = await createTestDatabase();
+    // Its notifications lost and its poll an hour away, the hub reads the log only when a
+    // subscriber asks for more: it trails the log until then.
+    const deaf: Database = { ...tdb.database, listen: () => Promise.resolve(() => Promise.resolve()) };
+    const app = await createApp(testConfig({ PORT: 0, LOG_LEVEL: "silent", EVENT_POLL_MS: 3_600_000 }), {
+      database: deaf,
+    });
+    try {
+      const wsUrl = `${app.url.replace(/^http/, "ws")}/graphql`;
+      const world = new World(tdb.database);
+      const org = await world.org("MEMBER_STATE");
+      const reader = await world.account(org, "READER");
+      const feed = await createFeed(tdb.database, org);
+      const first = await subscribe(connect(wsUrl, reader.token));
+      const before = domain("before");
+      await writeReports(tdb.database, feed, [{ value: before }]);
+      const second = await subscribe(connect(wsUrl, reader.token));
+      const after = domain("after");
+      await writeReports(tdb.database, feed, [{ value: after }]);
+      // A new subscriber waiting for its first event makes the hub read on.
+      await subscribe(connect(wsUrl, reader.token));
+      await first.untilValue(after);
+      await second.untilValue(after);
+      expect(first.events.map(short)).toEqual([`CREATED:${before}`, `CREATED:${after}`]);
+      expect(second.events.map(short)).toEqual([`CREATED:${after}`]);
+    } finally {
+      await Promise.all(clients.splice(0).map((c) => c.dispose()));
+      await app.dispose();
+      await tdb.dispose();
+    }
   });
 });
 

@@ -200,8 +200,7 @@ export class EventHub {
   async subscribe<T extends { readonly pos: Position }>(
     opts: SubscribeOptions<T>,
   ): Promise<AsyncIterableIterator<Delivery<T>>> {
-    if (opts.after === null) await this.refreshIfIdle();
-    const sub = new Subscriber<T>(this, opts, opts.after ?? this.head, opts.after === null);
+    const sub = new Subscriber<T>(this, opts, opts.after ?? (await this.endOfLog()), opts.after === null);
     this.open.add(sub as unknown as Subscriber<never>);
     if (opts.after === null) this.attach(sub as unknown as Subscriber<never>);
     return sub;
@@ -224,8 +223,21 @@ export class EventHub {
    * while nobody listens); whoever joins first moves it to the end of the log.
    */
   async refreshIfIdle(): Promise<void> {
-    if (this.live.size > 0) return;
+    if (this.live.size === 0) this.moveIfIdle(await lastPosition(this.opts.db));
+  }
+
+  /**
+   * Where a subscription without a cursor starts: after everything committed so far. Not the
+   * hub's head, which trails the log until the commit's notification arrives: a client that
+   * subscribes after its write has been answered must not be told of that write.
+   */
+  private async endOfLog(): Promise<Position> {
     const last = await lastPosition(this.opts.db);
+    this.moveIfIdle(last);
+    return laterOf(last, this.head);
+  }
+
+  private moveIfIdle(last: Position): void {
     if (this.live.size === 0 && isAfter(last, this.head)) {
       this.pages.length = 0;
       this.held = 0;
