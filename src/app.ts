@@ -9,6 +9,7 @@ import { AuthService } from "./modules/access";
 import { createMutationRunner } from "./modules/audit";
 import { buildHubSchema } from "./schema";
 import { createApollo } from "./transport/apollo";
+import { directGraphQL } from "./transport/direct";
 import { createHttpHandler } from "./transport/http";
 import { RateLimiter } from "./transport/rate-limit";
 import { attachWebSocket } from "./transport/ws";
@@ -75,6 +76,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     const handler = createHttpHandler({
       services,
       apollo,
+      direct: directGraphQL(schema, services),
       limiter,
       ping: () => database.ping(),
       ingest: (viewer, feedId, body, contentType) =>

@@ -7,6 +7,7 @@ import { inject } from "vitest";
 import { createApp, type App } from "../src/app";
 import { testConfig, type Config } from "../src/config";
 import { openDatabase, type Database } from "../src/db/client";
+import type { Logger } from "../src/shared/logger";
 import {
   accounts,
   apiTokens,
@@ -88,7 +89,7 @@ export interface GqlResult<T> {
 /** Boots the real app on port 0 over a database of its own. */
 export async function startHub(
   overrides: Partial<Config> = {},
-  opts: { onQuery?: (sql: string) => void } = {},
+  opts: { onQuery?: (sql: string) => void; logger?: Logger } = {},
 ): Promise<TestHub> {
   const tdb = await createTestDatabase(opts);
   const config = testConfig({
@@ -96,7 +97,7 @@ export async function startHub(
     LOG_LEVEL: (process.env.TEST_LOG_LEVEL as Config["LOG_LEVEL"]) ?? "silent",
     ...overrides,
   });
-  const app = await createApp(config, { database: tdb.database });
+  const app = await createApp(config, { database: tdb.database, logger: opts.logger });
   const url = app.url;
   let disposed: Promise<void> | undefined;
   return {

@@ -26,11 +26,12 @@ type Executor = Awaited<ReturnType<Gateway["load"]>>["executor"];
  * graphql-jit compiles each operation once into a function that does the same work (resolvers,
  * leaf serialisation, null propagation, errors) without interpreting the document again.
  *
- * How: Apollo Server lets a "gateway" supply the executor; everything around execution stays
- * Apollo's: parsing and validation (its document cache hands back the same `DocumentNode` for the
- * same query text, which keys the compiled functions here), the plugins (limits, trace), error
- * formatting and masking, and the HTTP answer. Resolvers are the schema's own, so the access rule
- * and the loaders are the same code either way. Subscriptions do not come here (graphql-ws runs
+ * How: `compiledExecutor` runs an operation of a parsed and validated document, keyed by the
+ * document object (Apollo's document cache, and direct.ts's, hand back the same `DocumentNode`
+ * for the same query text). Most requests come to it from direct.ts; the rest through Apollo
+ * Server, which lets a "gateway" supply the executor and keeps everything around execution its
+ * own (parsing, validation, plugins, error formatting, the answer). Resolvers are the schema's
+ * own, so the access rule and the loaders are the same code either way. Subscriptions do not come here (graphql-ws runs
  * them with graphql-js); an operation the compiler refuses falls back to graphql-js's `execute`.
  *
  * Variables: graphql-jit refuses an omitted non-null input field that has a default (`first: Int! =
@@ -43,6 +44,40 @@ type Executor = Awaited<ReturnType<Gateway["load"]>>["executor"];
  * is its own name: checked here, since another enum would not survive it.
  */
 export function compiledExecution(schema: GraphQLSchema): Gateway {
+  const run = compiledExecutor(schema);
+  const executor: Executor = async ({ document, operation, context, request }) =>
+    operation
+      ? run(document, operation, context, request.variables)
+      : // No such operation: graphql-js's execute says so, in the words Apollo turns into a 400.
+        execute({
+          schema,
+          document,
+          contextValue: context,
+          variableValues: request.variables,
+          operationName: request.operationName,
+        });
+  return {
+    load: async () => ({ executor }),
+    onSchemaLoadOrUpdate: (callback) => {
+      callback({ apiSchema: schema, coreSupergraphSdl: "" });
+      return () => {};
+    },
+    stop: async () => {},
+  };
+}
+
+/**
+ * Runs an operation of a parsed and validated document (see `compiledExecution`). The result has
+ * no `data` only when the variables were refused, before anything ran.
+ */
+export type OperationExecutor = (
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  context: unknown,
+  variables: Record<string, unknown> | undefined,
+) => Promise<ExecutionResult>;
+
+export function compiledExecutor(schema: GraphQLSchema): OperationExecutor {
   for (const type of Object.values(schema.getTypeMap()))
     if (isEnumType(type))
       for (const v of type.getValues())
@@ -65,11 +100,16 @@ export function compiledExecution(schema: GraphQLSchema): Gateway {
     return entry;
   };
 
-  const executor: Executor = async (request) => {
-    const { document, operationName, context, operation } = request;
-    const inputs = request.request.variables;
+  return async (document, operation, context, inputs) => {
     const entry = operation.operation === "subscription" ? null : compiledFor(document, operation);
-    if (!entry) return execute({ schema, document, contextValue: context, variableValues: inputs, operationName });
+    if (!entry)
+      return execute({
+        schema,
+        document,
+        contextValue: context,
+        variableValues: inputs,
+        operationName: operation.name?.value,
+      });
     let result = entry.coerceFirst
       ? undefined
       : ((await entry.query.query(undefined, context, inputs)) as ExecutionResult);
@@ -80,15 +120,6 @@ export function compiledExecution(schema: GraphQLSchema): Gateway {
       result = (await entry.query.query(undefined, context, variables.coerced)) as ExecutionResult;
     }
     return result.errors ? { ...result, errors: result.errors.map(asGraphQLError) } : result;
-  };
-
-  return {
-    load: async () => ({ executor }),
-    onSchemaLoadOrUpdate: (callback) => {
-      callback({ apiSchema: schema, coreSupergraphSdl: "" });
-      return () => {};
-    },
-    stop: async () => {},
   };
 }
 

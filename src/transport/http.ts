@@ -4,6 +4,7 @@ import { GraphQLError } from "graphql";
 import { createContext, type Context, type Services } from "../context";
 import { ErrorCode, HubError } from "../shared/errors";
 import type { ViewerIdentity } from "../modules/access";
+import type { DirectGraphQL } from "./direct";
 import type { RateLimiter } from "./rate-limit";
 
 /** A file served as it is on GET (the /trends page and its scripts). */
@@ -32,6 +33,8 @@ export type ExportHandler = (
 export interface HttpDeps {
   services: Services;
   apollo: ApolloServer<Context>;
+  /** The common POST answered without Apollo's pipeline (direct.ts); Apollo answers the rest. */
+  direct: DirectGraphQL;
   limiter: RateLimiter;
   ping: () => Promise<boolean>;
   ingest: IngestHandler;
@@ -178,13 +181,15 @@ interface Outcome {
   viewer: ViewerIdentity | null;
   ctx?: Context;
   codes: string[];
+  /** Which pipeline answered a GraphQL request (see direct.ts). */
+  pipeline?: "direct" | "apollo";
 }
 
 /**
  * The one HTTP entry: GraphQL over HTTP on /graphql, streamed ingest on /ingest, and the health
  * endpoints. Authentication and the rate limit run once here for both; no SQL, no domain rules.
  */
-export function createHttpHandler({ services, apollo, limiter, ping, ingest, exportStix, files }: HttpDeps) {
+export function createHttpHandler({ services, apollo, direct, limiter, ping, ingest, exportStix, files }: HttpDeps) {
   const { config, log, auth } = services;
 
   /** Authenticates and takes from the token's budget; answers and returns undefined when it may not go on. */
@@ -240,11 +245,8 @@ export function createHttpHandler({ services, apollo, limiter, ping, ingest, exp
         return tooSlow(res, out, config.REQUEST_TIMEOUT_MS, "REQUEST_TIMEOUT_MS", "The request body did not arrive");
       throw e;
     }
-    const headers = new HeaderMap();
-    for (const [k, v] of Object.entries(req.headers))
-      if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(", ") : v);
     let body: unknown = raw;
-    if (req.method === "POST" && /^application\/(graphql-response\+)?json\b/i.test(headers.get("content-type") ?? "")) {
+    if (req.method === "POST" && /^application\/(graphql-response\+)?json\b/i.test(req.headers["content-type"] ?? "")) {
       try {
         body = raw === "" ? undefined : JSON.parse(raw);
       } catch {
@@ -252,6 +254,23 @@ export function createHttpHandler({ services, apollo, limiter, ping, ingest, exp
       }
     }
     const ctx = (out.ctx = createContext(services, viewer));
+    if (req.method === "POST") {
+      const answer = await direct(body, req.headers.accept, ctx);
+      if (answer) {
+        out.pipeline = "direct";
+        res.writeHead((out.status = answer.status), {
+          "cache-control": "no-store",
+          "content-type": answer.contentType,
+          "content-length": Buffer.byteLength(answer.body),
+        });
+        res.end(answer.body);
+        return;
+      }
+    }
+    out.pipeline = "apollo";
+    const headers = new HeaderMap();
+    for (const [k, v] of Object.entries(req.headers))
+      if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(", ") : v);
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method, headers, search: url.search, body },
       context: async () => ctx,
@@ -392,6 +411,7 @@ export function createHttpHandler({ services, apollo, limiter, ping, ingest, exp
             method: req.method,
             path: url.pathname,
             operationName: out.ctx?.trace.operationName ?? null,
+            pipeline: out.pipeline,
             durationMs: Math.round((performance.now() - started) * 100) / 100,
             organizationId: out.viewer?.organizationId ?? null,
             accountId: out.viewer?.accountId ?? null,
