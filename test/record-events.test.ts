@@ -325,6 +325,52 @@ describe("assessmentEvents", () => {
     expect(xb.id).not.toBe(xc.id);
   });
 
+  it("tells a subscriber of an assessment it gains or loses through its incident's marking", async () => {
+    const xaReader = await hub.world.account(xa, "READER");
+    const actor = await op(hub.url, xaAnalyst.token, CreateThreatActorDocument, {
+      input: { name: `subject events actor ${Math.random()}`, marking: { tlp: "GREEN" } },
+    });
+    expect(actor.errors).toBeUndefined();
+    const create = async (rationale: string, subject: CreateAssessmentInput["subject"]) => {
+      const a = await op(hub.url, xaAnalyst.token, CreateAssessmentDocument, {
+        input: {
+          subject,
+          actorId: actor.data?.createThreatActor.id ?? "",
+          likelihood: "LIKELY",
+          analyticConfidence: "MODERATE",
+          rationale,
+          nextReviewAt: "2030-01-01T00:00:00.000Z",
+          marking: { tlp: "GREEN" },
+        },
+      });
+      expect(a.errors).toBeUndefined();
+      return a.data?.createAssessment.id ?? "";
+    };
+    const { r: xbEvents } = await subscribe(xbReader.token, ASSESSMENTS);
+    const { r: ownerEvents } = await subscribe(xaReader.token, ASSESSMENTS);
+    const subject = await incident("subject of an assessment", "GREEN");
+    const a = await create("about the incident", { incidentId: subject });
+    // Narrowed to XA alone: XB may no longer see the incident, so neither the assessment.
+    await update(subject, { marking: { tlp: "AMBER" } });
+    await update(subject, { marking: { tlp: "GREEN" } });
+    const last = await create("sentinel about a campaign", { campaignName: "subject events campaign" });
+    await xbEvents.untilId(last);
+    expect(xbEvents.summary()).toEqual([
+      ["CREATED", a, "about the incident"],
+      ["REMOVED", a, null],
+      ["CREATED", a, "about the incident"],
+      ["CREATED", last, "sentinel about a campaign"],
+    ]);
+    // The owner saw it throughout: the incident's changes are updates of the assessment.
+    await ownerEvents.untilId(last);
+    expect(ownerEvents.summary()).toEqual([
+      ["CREATED", a, "about the incident"],
+      ["UPDATED", a, "about the incident"],
+      ["UPDATED", a, "about the incident"],
+      ["CREATED", last, "sentinel about a campaign"],
+    ]);
+  });
+
   it("delivers assessments imported from STIX: created, then withdrawn by a later bundle", async () => {
     const feed = await op(hub.url, xaAnalyst.token, CreateFeedDocument, {
       input: { name: `stix events ${Math.random()}`, format: "STIX", defaultMarking: { tlp: "GREEN" } },

@@ -23,7 +23,15 @@ import type {
   EvidenceInput,
   OpinionChangesInput,
 } from "./assessments.input";
-import { appendChanges, ChangeKind, prevMarkingOf, Stream } from "../realtime";
+import {
+  appendChanges,
+  appendChangesFrom,
+  ChangeKind,
+  prevMarkingJson,
+  prevMarkingOf,
+  Stream,
+  type PrevMarking,
+} from "../realtime";
 import { assessmentRevisions, assessments, opinionRevisions, opinions } from "./assessments.table";
 import { diff, markingCols, revisionValues } from "../history";
 import {
@@ -295,6 +303,27 @@ async function appendRevision(
     { record: "assessment", id: row.id, subject: row.id, kind: ChangeKind.UPDATED, prev: prevMarkingOf(current) },
   ]);
   return row;
+}
+
+/**
+ * In the transaction that changes an incident's marking: a change of each assessment about the
+ * incident, whose `prev` also holds the markings the assessment's visibility needed before (the
+ * incident's as it was, its actor's), so that a subscriber who gains or loses an assessment through
+ * its incident is told (CREATED, REMOVED) as for a change of the assessment's own marking. Actors'
+ * markings never change (there is no update of an actor), so only incidents need this.
+ */
+export async function followIncidentMarking(tx: Tx, incidentId: string, before: PrevMarking): Promise<void> {
+  await appendChangesFrom(
+    tx,
+    Stream.ASSESSMENT,
+    sql`select 'assessment' as record, a.id, a.id as subject, ${ChangeKind.UPDATED}::text as kind,
+          ${prevMarkingJson("a", sql`true`)}
+            || jsonb_build_object('deps', jsonb_build_array(${JSON.stringify({ ...before, live: true })}::jsonb,
+                 ${prevMarkingJson("act", sql`true`)})) as prev
+        from ${assessments} a join ${threatActors} act on act.id = a.actor_id
+        where a.subject_incident_id = ${incidentId}
+        order by a.created_at, a.id`,
+  );
 }
 
 export async function reviseAssessment(

@@ -5,6 +5,7 @@ import { idOf } from "../../shared/ids";
 import { paginate, type PageArgs } from "../../shared/pagination";
 import { Role } from "../access/access.enums";
 import { resolveMarking } from "../access/marking.service";
+import { followIncidentMarking } from "../assessments/assessments.service";
 import { visibleTo } from "../access/tlp";
 import { assertRole, type ViewerIdentity } from "../access/viewer";
 import { visibleIndicatorIds } from "../indicators/indicators.service";
@@ -205,6 +206,8 @@ export async function updateIncident(
   await appendChanges(tx, Stream.INCIDENT, [
     { record: "incident", id: row.id, subject: row.id, kind: ChangeKind.UPDATED, prev: prevMarkingOf(current) },
   ]);
+  // Who may see an assessment about the incident depends on the incident's marking too.
+  if (m) await followIncidentMarking(tx, row.id, prevMarkingOf(current));
   return toIncident(row);
 }
 

@@ -14,6 +14,12 @@ export interface PrevMarking {
   ownerOrgId: string;
   /** Not revoked. */
   live: boolean;
+  /**
+   * For a change made through another record the subject's visibility needs (an incident whose
+   * marking changed, for the assessments about it): the markings of every such record as they were
+   * before. Absent, those records are taken as they are now.
+   */
+  deps?: PrevMarking[];
 }
 
 /** One record's change, as the event log keeps it: thin JSON, ids and markings only. */

@@ -81,6 +81,9 @@ export async function translateRecords<T, L>(
       ])
     : null;
   const sees = (p: PrevMarking | undefined) => (p ? p.live && canSee(viewer, asMarking(p)) : false);
+  // A subject with its dependencies: as the change recorded them (`deps`), else as they are now.
+  const seesWhole = (p: PrevMarking | undefined, depsNow: boolean) =>
+    sees(p) && (p?.deps ? p.deps.every(sees) : depsNow);
   // The next change of the same record in this page: its `prev` is this change's outcome.
   const next = new Array<PositionedChange | undefined>(mine.length);
   const later = new Map<string, PositionedChange>();
@@ -97,8 +100,8 @@ export async function translateRecords<T, L>(
     const after = next[i];
     if (c.change.record === o.record) {
       const deps = depsOk ? depsOk.has(subject) : true;
-      const before = deps && sees(c.change.prev);
-      const now = after ? deps && sees(after.change.prev) : record !== null;
+      const before = seesWhole(c.change.prev, deps);
+      const now = after ? seesWhole(after.change.prev, deps) : record !== null;
       let kind: EventKind;
       if (now) kind = before ? EventKind.UPDATED : EventKind.CREATED;
       else if (before) kind = EventKind.REMOVED;
