@@ -139,6 +139,12 @@ describe("GraphQL answered without Apollo's pipeline", () => {
         status: 400,
         code: "GRAPHQL_VALIDATION_FAILED",
       },
+      {
+        // A persisted query's hash that is not its text's: the client's mistake, not masked.
+        body: { query: "{ viewer { id } }", extensions: { persistedQuery: { version: 1, sha256Hash: "00" } } },
+        status: 400,
+        code: "BAD_REQUEST",
+      },
     ];
     for (const c of cases) {
       const r = await both(c.body);

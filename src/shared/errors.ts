@@ -86,6 +86,7 @@ export function formatError(logger: Logger) {
       const { http: _http, stacktrace: _s, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions };
     }
+    if (isUncodedBadRequest(error)) return { message: formatted.message, extensions: { code: "BAD_REQUEST" } };
     const errorId = randomUUID();
     const original = error instanceof GraphQLError && error.originalError ? error.originalError : error;
     logger.error({ errorId, err: original, path: formatted.path }, "unexpected error");
@@ -96,4 +97,17 @@ export function formatError(logger: Logger) {
       extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR, errorId },
     };
   };
+}
+
+/**
+ * Apollo Server's own refusals of a request that carry a 4xx status but no code (a persisted
+ * query's hash that does not match its text, an unknown persisted-query version): the client's
+ * mistake, answered as BAD_REQUEST like Apollo's coded ones, not masked and logged as unexpected.
+ * Nothing thrown by the hub's code qualifies: its errors have codes, and anything else thrown
+ * reaches here wrapped (with an `originalError`).
+ */
+function isUncodedBadRequest(error: unknown): boolean {
+  if (!(error instanceof GraphQLError) || error.originalError || error.extensions.code !== undefined) return false;
+  const status = (error.extensions.http as { status?: unknown } | undefined)?.status;
+  return typeof status === "number" && status >= 400 && status < 500;
 }
