@@ -475,6 +475,18 @@ describe("export of assessments, opinions and incidents", () => {
     const sandworm = await actor("Export Sandworm", "THREAT_ACTOR");
     const set = await actor("Export Set", "INTRUSION_SET");
     const greenIncident = await incident(owner.token, "Green grid outage", "GREEN");
+    const entries: [string, string, string][] = [
+      ["2026-03-01T11:00:00.000Z", "Operators restored power by hand", "GREEN"],
+      ["2026-03-01T10:00:00.000Z", "Breakers opened at the substation", "GREEN"],
+      ["2026-03-01T10:30:00.000Z", "Source inside the operator", "RED"],
+      ["2026-03-01T10:45:00.000Z", "Strictly shared finding", "AMBER_STRICT"],
+    ];
+    for (const [eventAt, summary, tlp] of entries)
+      await must(
+        owner.token,
+        `mutation($id: ID!, $input: TimelineEntryInput!) { addTimelineEntry(incidentId: $id, input: $input) { id } }`,
+        { id: greenIncident, input: { eventAt, summary, marking: { tlp } } },
+      );
     ids.peerAmberIncident = await incident(peer.token, "Peer amber incident", "AMBER");
     const green = await assess({ campaignName: "Exported Campaign" }, sandworm, "GREEN");
     ids.green = green.stixId;
@@ -542,6 +554,34 @@ describe("export of assessments, opinions and incidents", () => {
       x_hub_rsit_type: "infected-system",
       x_hub_severity: "high",
     });
+  });
+
+  it("exports an incident's timeline entries the viewer may see as notes about it, in event order", async () => {
+    const { objects } = await exportAs(reader.token, "?include=INCIDENTS&onwardSharing=false");
+    const incident = objects.find((o) => o.type === "incident" && o.name === "Green grid outage");
+    const notes = objects.filter((o) => o.type === "note" && (o.object_refs as string[])[0] === incident?.id);
+    expect(notes.map((n) => [n.content, n.x_hub_event_time])).toEqual([
+      ["Breakers opened at the substation", "2026-03-01T10:00:00.000Z"],
+      ["Operators restored power by hand", "2026-03-01T11:00:00.000Z"],
+    ]);
+    expect(notes[0]).toMatchObject({
+      created_by_ref: incident?.created_by_ref,
+      object_marking_refs: [TLP2_MARKING_ID.GREEN],
+    });
+    expect(JSON.stringify(objects)).not.toContain("Source inside the operator");
+    // The owner sees all four, but an export for onward sharing keeps RED and AMBER_STRICT out.
+    const contents = async (query: string) =>
+      (await exportAs(owner.token, query)).objects.filter((o) => o.type === "note").map((n) => n.content);
+    expect(await contents("?include=INCIDENTS&onwardSharing=false")).toEqual([
+      "Breakers opened at the substation",
+      "Source inside the operator",
+      "Strictly shared finding",
+      "Operators restored power by hand",
+    ]);
+    expect(await contents("?include=INCIDENTS")).toEqual([
+      "Breakers opened at the substation",
+      "Operators restored power by hand",
+    ]);
   });
 
   it("leaves out what the viewer may not see: a RED assessment, a RED opinion, another's AMBER incident", async () => {

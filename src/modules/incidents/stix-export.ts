@@ -2,11 +2,12 @@ import { and, asc, gt, inArray, type SQL } from "drizzle-orm";
 import { visibleTo, type Tlp } from "../access/tlp";
 import { HUB_STIX_NAMESPACE, identityId, stixTimestamp, TLP2_MARKING_ID, uuidv5 } from "../indicators/stix";
 import type { StixExportScope } from "../indicators/stix-export-scope";
-import { incidents } from "./incidents.table";
+import { incidents, timelineEntries } from "./incidents.table";
 
 const BATCH = 500;
 
 type IncidentRow = typeof incidents.$inferSelect;
+type TimelineRow = typeof timelineEntries.$inferSelect;
 
 /** The STIX id of a hub incident: deterministic, so every export names it the same way. */
 export const incidentStixId = (id: string) => `incident--${uuidv5(`incident:${id}`, HUB_STIX_NAMESPACE)}`;
@@ -44,6 +45,49 @@ export function incidentObject(r: IncidentRow): object {
   };
 }
 
+/**
+ * A timeline entry as a STIX `note` about its incident: the summary as content, the time of the
+ * event in `x_hub_event_time` (a note's own times are when it was written), its own marking.
+ */
+export function timelineNote(e: TimelineRow): object {
+  const created = stixTimestamp(e.createdAt);
+  return {
+    type: "note",
+    spec_version: "2.1",
+    id: `note--${uuidv5(`timeline:${e.id}`, HUB_STIX_NAMESPACE)}`,
+    created_by_ref: identityId(e.ownerOrgId),
+    created,
+    modified: created,
+    content: e.summary,
+    object_refs: [incidentStixId(e.incidentId)],
+    x_hub_event_time: stixTimestamp(e.eventAt),
+    object_marking_refs: [TLP2_MARKING_ID[e.tlp as Tlp]],
+  };
+}
+
+/**
+ * The timeline entries of these (visible) incidents that the viewer may see, and that the export
+ * may carry, as notes in event order, with their identities and marking definitions: one statement.
+ */
+async function* timelineNotes(scope: StixExportScope, incidentIds: string[]): AsyncIterable<object> {
+  const entries = await scope.db
+    .select()
+    .from(timelineEntries)
+    .where(
+      and(
+        inArray(timelineEntries.incidentId, incidentIds),
+        visibleTo(scope.viewer, timelineEntries),
+        scope.levels ? inArray(timelineEntries.tlp, scope.levels) : undefined,
+      ),
+    )
+    .orderBy(asc(timelineEntries.incidentId), asc(timelineEntries.eventAt), asc(timelineEntries.id));
+  yield* scope.identities(entries.map((e) => e.ownerOrgId));
+  for (const e of entries) {
+    yield* scope.marking(e.tlp as Tlp);
+    yield timelineNote(e);
+  }
+}
+
 /** An incident with its owner's identity and marking definition, unless the bundle has it. */
 export async function* withIncident(scope: StixExportScope, r: IncidentRow): AsyncIterable<object> {
   if (!scope.once(incidentStixId(r.id))) return;
@@ -54,7 +98,8 @@ export async function* withIncident(scope: StixExportScope, r: IncidentRow): Asy
 
 /**
  * The incidents the viewer may see (the access rule: `visibleTo`), at most `limit`, as STIX, in
- * keyset batches so memory stays flat. With onward sharing only CLEAR, GREEN and AMBER ones.
+ * keyset batches so memory stays flat, each batch followed by the timeline entries of its incidents
+ * the viewer may see, as notes. With onward sharing only CLEAR, GREEN and AMBER ones.
  */
 export async function* incidentStixObjects(scope: StixExportScope, limit: number): AsyncIterable<object> {
   let after: string | null = null;
@@ -75,5 +120,9 @@ export async function* incidentStixObjects(scope: StixExportScope, limit: number
     after = batch.at(-1)?.id ?? after;
     emitted += batch.length;
     for (const r of batch) yield* withIncident(scope, r);
+    yield* timelineNotes(
+      scope,
+      batch.map((r) => r.id),
+    );
   }
 }
