@@ -42,6 +42,9 @@ interface Report {
 const REPORT = `rejected skipped rejections { ref reason } skips { ref reason }
   attributions { assessments { created updated unchanged withdrawn } actors { created revoked } }`;
 
+/** Free evidence references: a URL, and a title that is not one. */
+const EVIDENCE = ["https://example.org/reports/grid-2026?part=2", "Vendor report on the grid outage, March 2026"];
+
 const ASSESSMENT = `id status revision likelihood analyticConfidence stixConfidence rationale stixId nextReviewAt
   marking { tlp }
   subjectKind campaignName campaignStixId subjectIntrusionSet { name stixId }
@@ -488,7 +491,9 @@ describe("export of assessments, opinions and incidents", () => {
         { id: greenIncident, input: { eventAt, summary, marking: { tlp } } },
       );
     ids.peerAmberIncident = await incident(peer.token, "Peer amber incident", "AMBER");
-    const green = await assess({ campaignName: "Exported Campaign" }, sandworm, "GREEN");
+    const green = await assess({ campaignName: "Exported Campaign" }, sandworm, "GREEN", {
+      evidence: { references: EVIDENCE },
+    });
     ids.green = green.stixId;
     ids.greenGid = green.id;
     ids.red = (await assess({ campaignName: "Secret Campaign" }, sandworm, "RED")).stixId;
@@ -531,6 +536,10 @@ describe("export of assessments, opinions and incidents", () => {
       object_marking_refs: ["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"],
     });
     expect(rel?.revoked).toBeUndefined();
+    expect(rel?.external_references).toEqual([
+      { source_name: "evidence", url: EVIDENCE[0] },
+      { source_name: "evidence", description: EVIDENCE[1] },
+    ]);
     expect(byId(objects, String(rel?.source_ref))).toMatchObject({ type: "campaign", name: "Exported Campaign" });
     expect(byId(objects, String(rel?.target_ref))).toMatchObject({ type: "threat-actor" });
     expect(byId(objects, String(rel?.created_by_ref))).toMatchObject({ type: "identity", name: ownerOrg.name });
@@ -647,6 +656,7 @@ describe("export of assessments, opinions and incidents", () => {
       stixConfidence: 63,
       campaignName: "Exported Campaign",
       rationale: expect.stringContaining("Rationale GREEN"),
+      evidence: { references: EVIDENCE },
     });
     expect(nodes.find((x) => x.stixId === ids.withdrawn)).toMatchObject({ status: "WITHDRAWN" });
     const again = await ingest(a.token, await feed(a.token), bundle);

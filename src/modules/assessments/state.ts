@@ -129,6 +129,9 @@ export function likelihoodOfConfidence(confidence: number): Likelihood {
 }
 
 export type AssessmentRow = typeof assessments.$inferSelect;
+
+/** The `source_name` of the STIX external references that carry an assessment's free evidence references. */
+export const EVIDENCE_SOURCE = "evidence";
 export type OpinionRow = typeof opinions.$inferSelect;
 
 /** The state an assessment row holds now (the same as its latest revision's). */

@@ -8,7 +8,7 @@ import type { StixExportScope } from "../indicators/stix-export-scope";
 import { assessmentVisibleTo } from "./assessments.access";
 import { AssessmentStatus, SubjectKind } from "./assessments.enums";
 import { assessments, opinions } from "./assessments.table";
-import { likelihoodBand, stixConfidence, type AssessmentRow } from "./state";
+import { EVIDENCE_SOURCE, likelihoodBand, stixConfidence, type AssessmentRow } from "./state";
 
 const BATCH = 500;
 
@@ -53,11 +53,21 @@ function actorObject(a: ActorRow): object {
 const taxonomyValue = (v: string) => v.toLowerCase().replaceAll("_", "-");
 
 /**
+ * A free evidence reference as a STIX external reference of source `evidence`: an http(s) URL as
+ * `url`, any other text as `description` (the import reads both back as the same text).
+ */
+function evidenceReference(ref: string): object {
+  const isUrl = /^https?:\/\/\S+$/i.test(ref) && URL.canParse(ref);
+  return isUrl ? { source_name: EVIDENCE_SOURCE, url: ref } : { source_name: EVIDENCE_SOURCE, description: ref };
+}
+
+/**
  * An assessment as a STIX `attributed-to` relationship from its subject (campaign, intrusion set
  * or incident) to its actor: `confidence` the STIX confidence derived from likelihood and analytic
  * confidence (`stixConfidence`), both also given as `x_hub_likelihood` / `x_hub_analytic_confidence`
- * (so an import elsewhere keeps them exactly), the rationale as description, `revoked` when
- * withdrawn.
+ * (so an import elsewhere keeps them exactly), the rationale as description, the free evidence
+ * references as `external_references`, `revoked` when withdrawn. (Evidence incidents and indicators
+ * are records of their own, with their own markings, and do not go in.)
  */
 function relationshipObject(a: AssessmentRow, source: string, target: string): object {
   const created = stixTimestamp(a.createdAt);
@@ -78,6 +88,7 @@ function relationshipObject(a: AssessmentRow, source: string, target: string): o
     x_hub_status: taxonomyValue(a.status),
     ...(a.claimedState ? { x_hub_claimed_state: a.claimedState } : {}),
     ...(a.stateResponsibility ? { x_hub_state_responsibility: a.stateResponsibility } : {}),
+    ...(a.evidenceReferences.length ? { external_references: a.evidenceReferences.map(evidenceReference) } : {}),
     ...(a.status === AssessmentStatus.WITHDRAWN ? { revoked: true } : {}),
     object_marking_refs: [TLP2_MARKING_ID[a.tlp as Tlp]],
   };

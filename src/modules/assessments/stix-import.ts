@@ -19,6 +19,7 @@ import {
 import { assessmentRevisions, assessments } from "./assessments.table";
 import {
   DEFAULT_IMPORT_CONFIDENCE,
+  EVIDENCE_SOURCE,
   likelihoodOfConfidence,
   stateOfRow,
   type AssessmentRow,
@@ -138,8 +139,11 @@ function references(v: unknown): string[] {
   for (const r of v) {
     if (!r || typeof r !== "object") continue;
     const e = r as Record<string, unknown>;
+    // The hub's own export writes a free reference under source `evidence`: read back as it was.
     const text =
-      str(e.url) ?? ([str(e.source_name), str(e.external_id) ?? str(e.description)].filter(Boolean).join(": ") || null);
+      str(e.url) ??
+      (str(e.source_name) === EVIDENCE_SOURCE ? str(e.description) : null) ??
+      ([str(e.source_name), str(e.external_id) ?? str(e.description)].filter(Boolean).join(": ") || null);
     if (text) out.add(noNul(text).slice(0, 2000));
     if (out.size >= MAX_REFERENCES) break;
   }
