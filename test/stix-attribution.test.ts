@@ -667,4 +667,83 @@ describe("export of assessments, opinions and incidents", () => {
     const home = await ingest(owner.token, ownFeed, bundle);
     expect(home.attributions.assessments).toEqual({ created: 0, updated: 0, unchanged: 2, withdrawn: 0 });
   });
+
+  // Last: it adds an assessment the tests above do not count.
+  it("exports a retired actor with a revoked-by relationship to its replacement", async () => {
+    const t = "2026-02-01T00:00:00.000Z";
+    const common = { spec_version: "2.1", created: t, modified: t, object_marking_refs: [TLP2_MARKING_ID.GREEN] };
+    const [retired, successor, campaign, retiredToo, hidden] = [
+      `intrusion-set--${randomUUID()}`,
+      `intrusion-set--${randomUUID()}`,
+      `campaign--${randomUUID()}`,
+      `intrusion-set--${randomUUID()}`,
+      `intrusion-set--${randomUUID()}`,
+    ];
+    const red = { object_marking_refs: [TLP2_MARKING_ID.RED] };
+    const objects = [
+      { ...common, type: "intrusion-set", id: retired, name: "Retired Export Set" },
+      { ...common, type: "intrusion-set", id: successor, name: "Successor Export Set" },
+      { ...common, type: "campaign", id: campaign, name: "Campaign of a retired set" },
+      {
+        ...common,
+        type: "relationship",
+        id: `relationship--${randomUUID()}`,
+        relationship_type: "attributed-to",
+        source_ref: campaign,
+        target_ref: retired,
+        confidence: 70,
+      },
+      {
+        ...common,
+        type: "relationship",
+        id: `relationship--${randomUUID()}`,
+        relationship_type: "revoked-by",
+        source_ref: retired,
+        target_ref: successor,
+      },
+      // Retired for a RED successor: the retirement shows, the successor does not.
+      { ...common, type: "intrusion-set", id: retiredToo, name: "Retired Too Set" },
+      { ...common, ...red, type: "intrusion-set", id: hidden, name: "Hidden Successor Set" },
+      {
+        ...common,
+        type: "relationship",
+        id: `relationship--${randomUUID()}`,
+        relationship_type: "attributed-to",
+        source_ref: campaign,
+        target_ref: retiredToo,
+        confidence: 70,
+      },
+      {
+        ...common,
+        ...red,
+        type: "relationship",
+        id: `relationship--${randomUUID()}`,
+        relationship_type: "revoked-by",
+        source_ref: retiredToo,
+        target_ref: hidden,
+      },
+    ];
+    const bundle = JSON.stringify({ type: "bundle", id: `bundle--${randomUUID()}`, objects });
+    const r = await ingest(owner.token, await feed(owner.token, "GREEN"), bundle);
+    expect(r.rejected).toBe(0);
+    const exported = (await exportAs(reader.token, "?include=ASSESSMENTS")).objects;
+    expect(byId(exported, retired)).toMatchObject({ name: "Retired Export Set", revoked: true });
+    expect(byId(exported, successor)).toMatchObject({ type: "intrusion-set", name: "Successor Export Set" });
+    const revokedBy = exported.filter((o) => o.relationship_type === "revoked-by");
+    expect(revokedBy).toEqual([
+      expect.objectContaining({
+        source_ref: retired,
+        target_ref: successor,
+        object_marking_refs: [TLP2_MARKING_ID.GREEN],
+      }),
+    ]);
+    expect(byId(exported, retiredToo)).toMatchObject({ revoked: true });
+    expect(JSON.stringify(exported)).not.toContain(hidden);
+    expect(JSON.stringify(exported)).not.toContain("Hidden Successor Set");
+    // Its owner sees it, but not in an export for onward sharing.
+    const own = async (query: string) =>
+      (await exportAs(owner.token, query)).objects.filter((o) => o.relationship_type === "revoked-by").length;
+    expect(await own("?include=ASSESSMENTS&onwardSharing=false")).toBe(2);
+    expect(await own("?include=ASSESSMENTS")).toBe(1);
+  });
 });

@@ -1,6 +1,6 @@
 import { and, asc, gt, inArray, sql, type SQL } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
-import { visibleTo, type Tlp } from "../access/tlp";
+import { TLP_LEVELS, visibleTo, type Tlp } from "../access/tlp";
 import { incidents, threatActors } from "../incidents/incidents.table";
 import { incidentStixId, withIncident } from "../incidents/stix-export";
 import { HUB_STIX_NAMESPACE, identityId, stixTimestamp, TLP2_MARKING_ID, uuidv5 } from "../indicators/stix";
@@ -239,5 +239,58 @@ export async function* assessmentStixObjects(scope: StixExportScope, limit: numb
         };
       }
     }
+    yield* replacements(scope, actors);
   }
 }
+
+/**
+ * For the retired actors among `actors` (already in the bundle) whose replacement the viewer may
+ * see, and the export may carry: the replacement and a `revoked-by` relationship from the retired
+ * one to it, marked with the stricter of the two markings. One statement.
+ */
+async function* replacements(scope: StixExportScope, actors: ActorRow[]): AsyncIterable<object> {
+  const retired = actors.filter((a) => a.revokedAt && a.replacedById);
+  if (!retired.length) return;
+  const found = await scope.db
+    .select()
+    .from(threatActors)
+    .where(
+      and(
+        inArray(
+          threatActors.id,
+          retired.map((a) => a.replacedById as string),
+        ),
+        visibleTo(scope.viewer, threatActors),
+        scope.levels ? inArray(threatActors.tlp, scope.levels) : undefined,
+      ),
+    );
+  const byId = new Map(found.map((r) => [r.id, r]));
+  yield* scope.identities(found.map((r) => r.ownerOrgId));
+  for (const a of retired) {
+    const next = byId.get(a.replacedById as string);
+    const relId = `relationship--${uuidv5(`revoked-by:${a.id}:${a.replacedById}`, HUB_STIX_NAMESPACE)}`;
+    if (!next || !scope.once(relId)) continue;
+    const nextId = actorStixId(next);
+    if (scope.once(nextId)) {
+      yield* scope.marking(next.tlp as Tlp);
+      yield actorObject(next);
+    }
+    const tlp = stricter(a.tlp as Tlp, next.tlp as Tlp);
+    yield* scope.marking(tlp);
+    const at = stixTimestamp(a.revokedAt as Date);
+    yield {
+      type: "relationship",
+      spec_version: "2.1",
+      id: relId,
+      created_by_ref: identityId(a.ownerOrgId),
+      created: at,
+      modified: at,
+      relationship_type: "revoked-by",
+      source_ref: actorStixId(a),
+      target_ref: nextId,
+      object_marking_refs: [TLP2_MARKING_ID[tlp]],
+    };
+  }
+}
+
+const stricter = (a: Tlp, b: Tlp) => (TLP_LEVELS.indexOf(b) > TLP_LEVELS.indexOf(a) ? b : a);
