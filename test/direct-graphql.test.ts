@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildHubSchema } from "../src/schema";
+import { ParsedDocuments } from "../src/transport/direct";
 import { startHub, type SeededAccount, type TestHub } from "./harness";
 
 /**
@@ -16,7 +18,8 @@ const lines: Record<string, unknown>[] = [];
 
 beforeAll(async () => {
   const logger = pino({ level: "info" }, { write: (line: string) => void lines.push(JSON.parse(line)) });
-  hub = await startHub({}, { logger });
+  // One token sends a few hundred requests here.
+  hub = await startHub({ RATE_LIMIT_BURST: 1_000 }, { logger });
   const org = await hub.world.org("MEMBER_STATE");
   analyst = await hub.world.account(org, "ANALYST");
 });
@@ -158,5 +161,35 @@ describe("GraphQL answered without Apollo's pipeline", () => {
     const persisted = await both({ query, extensions: { persistedQuery: { version: 1, sha256Hash } } });
     expect(persisted.pipeline).toBe("apollo");
     expect(JSON.parse(persisted.body)).toEqual({ data: { viewer: { organization: { kind: "MEMBER_STATE" } } } });
+  });
+});
+
+describe("the parsed documents it keeps", () => {
+  it("keep at most their budget of query text, evicting the oldest, and skip texts over the size", async () => {
+    const { schema } = await buildHubSchema();
+    const docs = new ParsedDocuments(schema, 1_000, 300);
+    const query = (n: number) => `query Q${n} { viewer { organization { name kind } } }`.padEnd(100, " ");
+    for (let n = 0; n < 25; n++) expect(docs.get(query(n))?.document).toBeDefined();
+    expect(docs.chars).toBe(1_000);
+    expect(docs.has(query(14))).toBe(false);
+    expect(docs.has(query(15))).toBe(true);
+    expect(docs.get("{ viewer { nope } }")).toBeNull();
+    expect(docs.has("{ viewer { nope } }")).toBe(true);
+    const long = query(99).padEnd(301, " ");
+    expect(docs.get(long)?.document).toBeDefined();
+    expect(docs.has(long)).toBe(false);
+    expect(docs.chars).toBeLessThanOrEqual(1_000);
+  });
+
+  it("answers as before once its first documents were evicted", async () => {
+    const query = (n: number) => `query Many${n} { viewer { organization { kind } } }`.padEnd(1_000, " ");
+    // 300 texts of 1,000 characters: more than the 200,000 kept.
+    for (let n = 0; n < 300; n++) {
+      const r = await send({ query: query(n) });
+      expect(r.status).toBe(200);
+    }
+    const again = await send({ query: query(0) });
+    expect(again.pipeline).toBe("direct");
+    expect(JSON.parse(again.body)).toEqual({ data: { viewer: { organization: { kind: "MEMBER_STATE" } } } });
   });
 });

@@ -23,13 +23,59 @@ export interface DirectAnswer {
 /** A query text that parsed and validated, with its operations by name ("" for the only one). */
 interface Parsed {
   document: DocumentNode;
-  operations: Map<string, OperationDefinitionNode | null>;
+  operations: Map<string, OperationDefinitionNode>;
 }
 
-/** How many query texts are kept parsed; clients send a handful of distinct ones. */
-const MAX_DOCUMENTS = 1000;
-/** Longer query texts are parsed again for each request rather than kept. */
-const MAX_CACHED_QUERY = 64 * 1024;
+/**
+ * How much query text is kept parsed, all texts together: a parsed document takes ~70 times the
+ * memory of its text (73x for bench/assessments-bare.ts's page query), so this is ~15 MB. Clients
+ * send a handful of distinct queries; a stream of distinct ones only evicts the oldest. A text
+ * longer than MAX_CACHED_QUERY is parsed again for each request rather than kept.
+ */
+const MAX_CACHED_CHARS = 200_000;
+const MAX_CACHED_QUERY = 16 * 1024;
+
+/** Query texts kept parsed and validated (null: they do not parse or validate), oldest first. */
+export class ParsedDocuments {
+  private readonly documents = new Map<string, Parsed | null>();
+  private cachedChars = 0;
+
+  constructor(
+    private readonly schema: GraphQLSchema,
+    private readonly maxChars = MAX_CACHED_CHARS,
+    private readonly maxQuery = MAX_CACHED_QUERY,
+  ) {}
+
+  /** The characters of the texts kept (never more than `maxChars`). */
+  get chars(): number {
+    return this.cachedChars;
+  }
+
+  has(query: string): boolean {
+    return this.documents.has(query);
+  }
+
+  get(query: string): Parsed | null {
+    let p = this.documents.get(query);
+    if (p !== undefined) return p;
+    try {
+      const document = parse(query);
+      p = validate(this.schema, document).length ? null : { document, operations: new Map() };
+    } catch {
+      p = null;
+    }
+    if (query.length <= this.maxQuery) {
+      this.cachedChars += query.length;
+      this.documents.set(query, p);
+      for (const oldest of this.documents.keys()) {
+        if (this.cachedChars <= this.maxChars) break;
+        this.documents.delete(oldest);
+        this.cachedChars -= oldest.length;
+      }
+    }
+    return p;
+  }
+}
 
 /**
  * GraphQL over HTTP for the common request, without Apollo Server's request pipeline: a POST whose
@@ -58,28 +104,14 @@ export function directGraphQL(schema: GraphQLSchema, services: Services): Direct
   const format = formatError(services.log);
   const { MAX_DEPTH, MAX_COST, MAX_ALIASES } = services.config;
   const limits = { maxDepth: MAX_DEPTH, maxCost: MAX_COST, maxAliases: MAX_ALIASES };
-  /** Query text → its parsed document, or null when it does not parse or validate. */
-  const documents = new Map<string, Parsed | null>();
+  const documents = new ParsedDocuments(schema);
 
-  function parsed(query: string): Parsed | null {
-    let p = documents.get(query);
-    if (p !== undefined) return p;
-    try {
-      const document = parse(query);
-      p = validate(schema, document).length ? null : { document, operations: new Map() };
-    } catch {
-      p = null;
-    }
-    if (query.length <= MAX_CACHED_QUERY) {
-      if (documents.size >= MAX_DOCUMENTS) documents.delete(documents.keys().next().value as string);
-      documents.set(query, p);
-    }
-    return p;
-  }
-
+  /** The operation named (or the only one); only those found are kept, so names sent cost nothing. */
   function operationOf(p: Parsed, name: string | undefined): OperationDefinitionNode | null {
-    let op = p.operations.get(name ?? "");
-    if (op === undefined) p.operations.set(name ?? "", (op = getOperationAST(p.document, name) ?? null));
+    const known = p.operations.get(name ?? "");
+    if (known) return known;
+    const op = getOperationAST(p.document, name) ?? null;
+    if (op) p.operations.set(name ?? "", op);
     return op;
   }
 
@@ -91,7 +123,7 @@ export function directGraphQL(schema: GraphQLSchema, services: Services): Direct
     if (operationName !== undefined && operationName !== null && typeof operationName !== "string") return undefined;
     const contentType = contentTypeFor(accept);
     if (!contentType) return undefined;
-    const p = parsed(body.query);
+    const p = documents.get(body.query);
     if (!p) return undefined;
     const operation = operationOf(p, operationName ?? undefined);
     if (!operation || operation.operation === "subscription") return undefined;
