@@ -324,6 +324,13 @@ describe("POST /ingest and the CLI", () => {
       reports: { created: 500, updated: 0, unchanged: 0, merged: 0 },
       rejected: 0,
     });
+    const help = await new Promise<{ stdout: string; code: number | null }>((resolve) => {
+      const child = execFile(process.execPath, ["--import", "tsx", "src/cli/ingest.ts", "--help"], (_err, stdout) =>
+        resolve({ stdout, code: child.exitCode }),
+      );
+    });
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^usage: npm run ingest -- --url URL --feed FEED_ID/);
   });
 });
 

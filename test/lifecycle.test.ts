@@ -159,10 +159,10 @@ const scripts = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as
  * file with `node --import tsx` rather than through npm and the tsx binary: the same code, three
  * node start-ups fewer.
  */
-async function runScript(script: string, settings: Record<string, string>) {
+async function runScript(script: string, settings: Record<string, string>, args: string[] = []) {
   const [, file] = /^tsx (\S+)$/.exec(scripts[script] ?? "") ?? [];
   if (!file) throw new Error(`package.json has no script "${script}" of the form "tsx <file>"`);
-  const proc = new Proc(process.execPath, ["--import", "tsx", file], envWith(settings));
+  const proc = new Proc(process.execPath, ["--import", "tsx", file, ...args], envWith(settings));
   const { code } = await proc.exited;
   return { code, stdout: proc.stdout, stderr: proc.stderr };
 }
@@ -598,6 +598,29 @@ describe.concurrent("the database tools", () => {
       const broken = await runScript("audit:verify", store.env);
       expect(broken.code).toBe(1);
       expect(broken.stdout).toMatch(/seq 1: content does not match its hash/);
+    },
+    SLOW,
+  );
+
+  it.sequential(
+    "each tool prints its usage with --help, refuses an unknown argument with 2, and names a database it cannot reach",
+    async () => {
+      const tools = ["db:migrate", "db:seed", "audit:verify"];
+      // A port nothing listens on: any attempt to touch it fails, so --help must not try.
+      const nowhere = { DATABASE_URL: "postgres://postgres@127.0.0.1:1/nowhere" };
+      await Promise.all(
+        tools.map(async (tool) => {
+          const help = await runScript(tool, nowhere, ["--help"]);
+          expect(help.code, tool).toBe(0);
+          expect(help.stdout, tool).toContain(`usage: npm run ${tool}`);
+          const unknown = await runScript(tool, nowhere, ["--force"]);
+          expect(unknown.code, tool).toBe(2);
+          expect(unknown.stderr, tool).toContain("unknown argument: --force");
+          const unreachable = await runScript(tool, nowhere);
+          expect(unreachable.code, tool).toBe(1);
+          expect(unreachable.stderr, tool).toContain("cannot reach PostgreSQL at 127.0.0.1:1/nowhere");
+        }),
+      );
     },
     SLOW,
   );

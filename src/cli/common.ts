@@ -9,15 +9,25 @@ export enum ExitCode {
   OK = 0,
   /** The tool ran and the answer is no (a broken audit chain, a refused seed) or it failed. */
   FAILED = 1,
-  /** A bad environment variable; nothing was touched. */
+  /** A bad environment variable or argument; nothing was touched. */
   BAD_CONFIG = 2,
 }
 
 /**
- * Runs a tool's body and exits with the code it returns. A ConfigError prints its message (which
- * names the variable) and exits 2; anything else prints its message and exits 1.
+ * Runs a tool's body and exits with the code it returns. `--help` (or `-h`) prints `usage` and
+ * exits 0; any other argument (the tools take none) prints it and exits 2. A ConfigError prints
+ * its message (which names the variable) and exits 2; anything else prints its message and exits 1.
  */
-export function runCli(body: () => Promise<ExitCode>): void {
+export function runCli(usage: string, body: () => Promise<ExitCode>): void {
+  const args = process.argv.slice(2);
+  if (args.includes("--help") || args.includes("-h")) {
+    process.stdout.write(`${usage}\n`);
+    process.exit(ExitCode.OK);
+  }
+  if (args.length) {
+    process.stderr.write(`unknown argument: ${args[0]}\n${usage}\n`);
+    process.exit(ExitCode.BAD_CONFIG);
+  }
   body().then(
     (code) => process.exit(code),
     (e: unknown) => {
@@ -37,6 +47,9 @@ function describeError(e: unknown): string {
   return e.cause === undefined ? e.message : `${e.message}\n  caused by: ${describeError(e.cause)}`;
 }
 
+/** The innermost cause of an error (drizzle wraps the driver's error in "Failed query"). */
+const rootCause = (e: unknown): unknown => (e instanceof Error && e.cause !== undefined ? rootCause(e.cause) : e);
+
 /** The environment, validated as the hub validates it at start. */
 export const cliConfig = (): Config => loadConfig();
 
@@ -51,10 +64,18 @@ export function describeDatabase(config: Config): string {
 export const openConfigured = (config: Config): Promise<Database> =>
   openDatabase({ url: config.DATABASE_URL, pgliteDir: config.PGLITE_DIR, poolMax: 2 });
 
-/** Opens the database, runs `body`, and closes it whatever happens. */
+/**
+ * Opens the database, runs `body`, and closes it whatever happens. A database that does not answer
+ * is named in the error (the driver's reason as its cause), before `body` runs.
+ */
 export async function withDatabase<T>(config: Config, body: (database: Database) => Promise<T>): Promise<T> {
   const database = await openConfigured(config);
   try {
+    try {
+      await database.db.execute(sql`select 1`);
+    } catch (e) {
+      throw new Error(`cannot reach ${describeDatabase(config)}`, { cause: rootCause(e) });
+    }
     return await body(database);
   } finally {
     await database.close();

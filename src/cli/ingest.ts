@@ -22,11 +22,21 @@ interface AttributionSummary {
   actors: { created: number; revoked: number };
 }
 
+const USAGE =
+  "usage: npm run ingest -- --url URL --feed FEED_ID [--token TOKEN | env HUB_TOKEN] [--format stix|misp|csv] [--quiet] FILE";
+
 function usage(message: string): never {
-  process.stderr.write(
-    `${message}\nusage: npm run ingest -- --url URL --feed FEED_ID [--token TOKEN | env HUB_TOKEN] [--format stix|misp|csv] FILE\n`,
-  );
+  process.stderr.write(`${message}\n${USAGE}\n`);
   process.exit(2);
+}
+
+if (process.argv.includes("--help") || process.argv.includes("-h")) {
+  process.stdout.write(
+    `${USAGE}\nStreams FILE (STIX 2.1, MISP or CSV; the format from --format, else CSV for a .csv, .txt or .tsv file, else the feed's) ` +
+      "to the hub's POST /ingest for the feed, showing progress, and prints the ingest report. " +
+      "HUB_URL defaults the URL (http://127.0.0.1:4000).\n",
+  );
+  process.exit(0);
 }
 
 const { values, positionals } = (() => {
