@@ -1,9 +1,10 @@
 import { and, asc, gt, inArray, sql, type SQL } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
-import { TLP_LEVELS, visibleTo, type Tlp } from "../access/tlp";
+import { visibleTo, type Tlp } from "../access/tlp";
 import { incidents, threatActors } from "../incidents/incidents.table";
 import { incidentStixId, withIncident } from "../incidents/stix-export";
 import { HUB_STIX_NAMESPACE, identityId, stixTimestamp, TLP2_MARKING_ID, uuidv5 } from "../indicators/stix";
+import { strictestTlp } from "../indicators/parsers/common";
 import type { StixExportScope } from "../indicators/stix-export-scope";
 import { assessmentVisibleTo } from "./assessments.access";
 import { AssessmentStatus, SubjectKind } from "./assessments.enums";
@@ -244,9 +245,9 @@ export async function* assessmentStixObjects(scope: StixExportScope, limit: numb
 }
 
 /**
- * For the retired actors among `actors` (already in the bundle) whose replacement the viewer may
- * see, and the export may carry: the replacement and a `revoked-by` relationship from the retired
- * one to it, marked with the stricter of the two markings. One statement.
+ * For the retired actors among `actors` (those a batch's assessments name) whose replacement the
+ * viewer may see, and the export may carry: the replacement and a `revoked-by` relationship from
+ * the retired one to it, marked with the stricter of the two markings. One statement.
  */
 async function* replacements(scope: StixExportScope, actors: ActorRow[]): AsyncIterable<object> {
   const retired = actors.filter((a) => a.revokedAt && a.replacedById);
@@ -275,7 +276,7 @@ async function* replacements(scope: StixExportScope, actors: ActorRow[]): AsyncI
       yield* scope.marking(next.tlp as Tlp);
       yield actorObject(next);
     }
-    const tlp = stricter(a.tlp as Tlp, next.tlp as Tlp);
+    const tlp = strictestTlp([a.tlp as Tlp, next.tlp as Tlp]) as Tlp;
     yield* scope.marking(tlp);
     const at = stixTimestamp(a.revokedAt as Date);
     yield {
@@ -292,5 +293,3 @@ async function* replacements(scope: StixExportScope, actors: ActorRow[]): AsyncI
     };
   }
 }
-
-const stricter = (a: Tlp, b: Tlp) => (TLP_LEVELS.indexOf(b) > TLP_LEVELS.indexOf(a) ? b : a);
