@@ -23,6 +23,7 @@ import {
   listen,
   machineInfo,
   measureRounds,
+  medianRatio,
   mediansOf,
   option,
   out,
@@ -457,12 +458,7 @@ async function main() {
     });
     if (runs.some((r) => r.failures)) failed = true;
     const summary = mediansOf(runs, opts.targets, opts.shapes);
-    const rpsOf = (t: Target, s: Shape) => summary.find((x) => x.target === t && x.shape === s)?.rps;
-    const vsBare = (s: Shape) => {
-      const h = rpsOf("hub", s);
-      const b = rpsOf("bare", s);
-      return h !== undefined && b ? h / b : undefined;
-    };
+    const vsBare = (s: Shape) => medianRatio(summary, "hub", "bare", s);
     out();
     out(`## Medians over ${opts.rounds} round(s)`);
     table(
@@ -476,7 +472,7 @@ async function main() {
         String(s.failures),
         fmt(s.cpuPerReq),
         s.pgCpuPerReq === undefined ? "" : fmt(s.pgCpuPerReq),
-        pct(s.rps / (rpsOf("bare", s.shape) ?? NaN)),
+        pct(medianRatio(summary, s.target, "bare", s.shape)),
       ]),
     );
     out();

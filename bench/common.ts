@@ -506,6 +506,19 @@ export function mediansOf<T extends string, S extends string>(
   );
 }
 
+/** `target`'s median req/s over `base`'s for a shape, from `mediansOf`; undefined when either is missing. */
+export function medianRatio<T extends string, S extends string>(
+  summary: readonly { target: T; shape: S; rps: number }[],
+  target: T,
+  base: T,
+  shape: S,
+): number | undefined {
+  const rps = (t: T) => summary.find((x) => x.target === t && x.shape === shape)?.rps;
+  const x = rps(target);
+  const b = rps(base);
+  return x !== undefined && b ? x / b : undefined;
+}
+
 /** `target` against `base` round by round (neighbouring measurements): the spread is the run's noise. */
 export function perRoundRatios<T extends string, S extends string>(
   runs: readonly Measured<T, S>[],

@@ -14,6 +14,7 @@ import {
   listen,
   machineInfo,
   measureRounds,
+  medianRatio,
   mediansOf,
   option,
   out,
@@ -460,12 +461,7 @@ async function main() {
     });
     if (runs.some((r) => r.failures)) failed = true;
     const summary = mediansOf(runs, opts.targets, opts.shapes);
-    const rpsOf = (t: Target, s: Shape) => summary.find((x) => x.target === t && x.shape === s)?.rps;
-    const vsBare = (t: Target, s: Shape) => {
-      const x = rpsOf(t, s);
-      const b = rpsOf("bare", s);
-      return x !== undefined && b ? x / b : undefined;
-    };
+    const vsBare = (t: Target, s: Shape) => medianRatio(summary, t, "bare", s);
     out();
     out(`## Medians over ${opts.rounds} round(s)`);
     table(
@@ -491,7 +487,7 @@ async function main() {
         String(s.failures),
         fmt(s.cpuPerReq),
         s.pgCpuPerReq === undefined ? "" : fmt(s.pgCpuPerReq),
-        pct(s.rps / (rpsOf("bare", s.shape) ?? NaN)),
+        pct(medianRatio(summary, s.target, "bare", s.shape)),
       ]),
     );
     out();
