@@ -49,13 +49,7 @@ export function compiledExecution(schema: GraphQLSchema): Gateway {
     operation
       ? run(document, operation, context, request.variables)
       : // No such operation: graphql-js's execute says so, in the words Apollo turns into a 400.
-        execute({
-          schema,
-          document,
-          contextValue: context,
-          variableValues: request.variables,
-          operationName: request.operationName,
-        });
+        interpret(schema, document, context, request.variables, request.operationName);
   return {
     load: async () => ({ executor }),
     onSchemaLoadOrUpdate: (callback) => {
@@ -102,14 +96,7 @@ export function compiledExecutor(schema: GraphQLSchema): OperationExecutor {
 
   return async (document, operation, context, inputs) => {
     const entry = operation.operation === "subscription" ? null : compiledFor(document, operation);
-    if (!entry)
-      return execute({
-        schema,
-        document,
-        contextValue: context,
-        variableValues: inputs,
-        operationName: operation.name?.value,
-      });
+    if (!entry) return interpret(schema, document, context, inputs, operation.name?.value);
     let result = entry.coerceFirst
       ? undefined
       : ((await entry.query.query(undefined, context, inputs)) as ExecutionResult);
@@ -122,6 +109,15 @@ export function compiledExecutor(schema: GraphQLSchema): OperationExecutor {
     return result.errors ? { ...result, errors: result.errors.map(asGraphQLError) } : result;
   };
 }
+
+/** graphql-js's interpreter, for what is not compiled (subscriptions, refused or unresolved operations). */
+const interpret = (
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  context: unknown,
+  variables: Record<string, unknown> | undefined,
+  operationName: string | null | undefined,
+) => execute({ schema, document, contextValue: context, variableValues: variables, operationName });
 
 /**
  * graphql-jit's errors are its own function objects on graphql-js's prototype, without
